@@ -1,0 +1,78 @@
+// Every failure the console reports is an Rk64Error: one line naming the problem and what to do,
+// and a code that maps to a documented process exit code (docs/console.md, `rk64 --help`).
+
+export const ExitCode = {
+  ok: 0,
+  /** Several targets: some answered, some did not. */
+  partial: 1,
+  /** Bad arguments, bad target syntax, bad config file. */
+  usage: 2,
+  /** Could not reach the gateway (refused, unreachable, timeout, serial device missing/busy/silent). */
+  unreachable: 3,
+  /** Host key unknown or changed. */
+  hostKey: 4,
+  /** Authentication failed. */
+  auth: 5,
+  /** Reached the gateway, but the remote command or action failed. */
+  remote: 6,
+  interrupted: 130,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+
+export type ErrorKind =
+  | 'usage'
+  | 'config'
+  | 'refused'
+  | 'unreachable'
+  | 'timeout'
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'auth'
+  | 'serial-missing'
+  | 'serial-busy'
+  | 'serial-silent'
+  | 'connection-lost'
+  | 'remote'
+  | 'protocol'
+  | 'aborted';
+
+const exitCodeOf: Record<ErrorKind, number> = {
+  usage: ExitCode.usage,
+  config: ExitCode.usage,
+  refused: ExitCode.unreachable,
+  unreachable: ExitCode.unreachable,
+  timeout: ExitCode.unreachable,
+  'host-key-unknown': ExitCode.hostKey,
+  'host-key-changed': ExitCode.hostKey,
+  auth: ExitCode.auth,
+  'serial-missing': ExitCode.unreachable,
+  'serial-busy': ExitCode.unreachable,
+  'serial-silent': ExitCode.unreachable,
+  'connection-lost': ExitCode.unreachable,
+  remote: ExitCode.remote,
+  protocol: ExitCode.remote,
+  aborted: ExitCode.interrupted,
+};
+
+export class Rk64Error extends Error {
+  readonly kind: ErrorKind;
+  /** What the user can do about it; printed after the message. */
+  readonly hint: string | undefined;
+
+  constructor(kind: ErrorKind, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'Rk64Error';
+    this.kind = kind;
+    this.hint = hint;
+  }
+
+  get exitCode(): number {
+    return exitCodeOf[this.kind];
+  }
+
+  /** The one line printed to stderr. */
+  toLine(): string {
+    return this.hint ? `${this.message}; ${this.hint}` : this.message;
+  }
+}
