@@ -116,7 +116,7 @@ export function watchdogPanel(status: GatewayStatus): Panel {
       row(`timeout  ${wd.timeoutSeconds === null ? 'unknown' : `${wd.timeoutSeconds}s`}`),
       row(
         wd.active
-          ? `fed by systemd every ${wd.runtimeWatchdogSeconds ?? '?'}s budget`
+          ? `fed by systemd (RuntimeWatchdog ${wd.runtimeWatchdogSeconds ?? '?'}s)`
           : 'OFF: systemd does not feed it',
         wd.active ? 'ok' : 'bad',
       ),

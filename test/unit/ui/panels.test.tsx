@@ -45,7 +45,7 @@ describe('dashboard panels', () => {
     expect(lineWith(text, 'order')).toContain('order A B');
     expect(lineWith(text, 'next boot')).toContain('next boot A');
     expect(text).toContain('device /dev/watchdog0 (dw_wdt)'.replace(' ', '   '));
-    expect(text).toContain('fed by systemd every 20s budget');
+    expect(text).toContain('fed by systemd (RuntimeWatchdog 20s)');
     expect(text).toContain('health   passed: all checks passed');
     expect(text).toContain('ssh-wan  off (firewall drops)');
     expect(lineWith(text, 'eth1')).toBe('eth1 lan up 172.20.30.1/24');
