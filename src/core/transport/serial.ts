@@ -33,8 +33,8 @@ export interface SerialOptions {
 export type ConsoleState = 'shell' | 'login' | 'password' | 'uboot';
 
 // CSI, OSC, and two-character escapes; then other C0 controls except \n and \t.
-// eslint-disable-next-line no-control-regex
 const ANSI_RE =
+  // eslint-disable-next-line no-control-regex
   /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
 /** A kernel log line as printed on the console: `[   12.345678] text`. */
 const KERNEL_LINE_RE = /\[ *\d+\.\d{3,}\] [^\n]*\n/g;
