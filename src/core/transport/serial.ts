@@ -49,7 +49,9 @@ export function dropKernelLines(text: string): string {
 
 /** What is the console showing at the end of `text` (already stripped)? */
 export function detectPrompt(text: string): ConsoleState | undefined {
-  const lines = dropKernelLines(text).split('\n');
+  // A kernel message printed after the prompt leaves the prompt on the line before it.
+  const cleaned = dropKernelLines(text);
+  const lines = (cleaned === text ? cleaned : cleaned.replace(/\n+$/, '')).split('\n');
   const last = (lines.at(-1) ?? '').trimEnd();
   if (/^(?:=> *)*=>$/.test(last)) return 'uboot';
   if (/login:$/i.test(last)) return 'login';
