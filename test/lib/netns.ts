@@ -17,7 +17,12 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-function startDaemon(name: string, cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Daemon {
+export function startDaemon(
+  name: string,
+  cmd: string,
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+): Daemon {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
   let out = '';
   let exited = false;
