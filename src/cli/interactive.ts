@@ -14,5 +14,9 @@ export interface InteractiveOptions {
 
 /** Run the interactive dashboard until the user quits; resolves to the process exit code. */
 export async function runInteractive(_options: InteractiveOptions): Promise<number> {
-  throw new Rk64Error('usage', 'the interactive dashboard is not part of this build', 'use --batch or --json');
+  throw new Rk64Error(
+    'usage',
+    'the interactive dashboard is not part of this build',
+    'use --batch or --json',
+  );
 }
