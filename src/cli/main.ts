@@ -28,7 +28,7 @@ export interface CliIo {
 interface GlobalArgs {
   config?: string;
   'accept-new-host-key': boolean;
-  identity?: string[];
+  identity?: string | string[];
   jump?: string;
   baud?: number;
   timeout: number;
@@ -63,7 +63,7 @@ async function connectOptionsFor(args: GlobalArgs, io: CliIo): Promise<ConnectOp
       env: io.env,
       log: (line) => io.stderr.write(`rk64: ${line}\n`),
       ...(args['known-hosts'] ? { knownHostsPath: args['known-hosts'] } : {}),
-      ...(args.identity?.length ? { identityFiles: args.identity } : {}),
+      ...(args.identity !== undefined ? { identityFiles: [args.identity].flat() } : {}),
     },
     serial: {
       wakeTimeoutMs: Math.min(timeoutMs, 10_000),
@@ -116,7 +116,9 @@ async function statusCommand(names: string[], json: boolean, args: GlobalArgs, i
     const name = result.target.name;
     if (result.ok) {
       io.stdout.write(
-        json ? `${JSON.stringify({ target: name, status: result.value })}\n` : renderStatusText(name, result.value, { color }),
+        json
+          ? `${JSON.stringify({ target: name, status: result.value })}\n`
+          : renderStatusText(name, result.value, { color }),
       );
     } else {
       io.stderr.write(`rk64: ${name}: ${result.error.toLine()}\n`);
@@ -158,25 +160,46 @@ function globalOptions(parser: Argv): Argv<GlobalArgs> {
     .option('accept-new-host-key', {
       type: 'boolean',
       default: false,
-      describe: 'trust and record the host key of a host not yet in known_hosts (a changed key is always refused)',
+      describe:
+        'trust and record the host key of a host not yet in known_hosts (a changed key is always refused)',
     })
-    .option('identity', { type: 'string', array: true, describe: 'SSH private key file (repeatable)', requiresArg: true })
-    .option('jump', { type: 'string', describe: 'SSH jump host [user@]host[:port] for ssh/vpn targets', requiresArg: true })
+    .option('identity', {
+      type: 'string',
+      nargs: 1,
+      describe: 'SSH private key file (repeat the option for several)',
+    })
+    .option('jump', {
+      type: 'string',
+      describe: 'SSH jump host [user@]host[:port] for ssh/vpn targets',
+      requiresArg: true,
+    })
     .option('baud', {
       type: 'string',
       describe: `serial baud rate (default ${DEFAULT_BAUD})`,
       requiresArg: true,
       coerce: (v: string) => parseBaud(String(v), '--baud'),
     })
-    .option('timeout', { type: 'number', default: 30, describe: 'seconds for connecting and for each remote command' })
-    .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts)', requiresArg: true })
+    .option('timeout', {
+      type: 'number',
+      default: 30,
+      describe: 'seconds for connecting and for each remote command',
+    })
+    .option('known-hosts', {
+      type: 'string',
+      describe: 'known_hosts file (default ~/.ssh/known_hosts)',
+      requiresArg: true,
+    })
     .check((a) => {
-      if (!Number.isFinite(a.timeout) || a.timeout <= 0) throw new Rk64Error('usage', '--timeout must be a positive number of seconds');
+      if (!Number.isFinite(a.timeout) || a.timeout <= 0)
+        throw new Rk64Error('usage', '--timeout must be a positive number of seconds');
       return true;
     }) as unknown as Argv<GlobalArgs>;
 }
 
-export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
+): Promise<number> {
   let exitCode: number = ExitCode.ok;
   let ran = false;
   const run = async (task: () => Promise<number>): Promise<void> => {
@@ -192,7 +215,11 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       (y) =>
         y
           .positional('targets', { type: 'string', array: true, describe: 'TARGET (see below)' })
-          .option('json', { type: 'boolean', default: false, describe: 'JSON lines: {"target","status"} or {"target","error"}' }),
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'JSON lines: {"target","status"} or {"target","error"}',
+          }),
       (a) => run(() => statusCommand((a.targets ?? []).map(String), a.json, a, io)),
     )
     .command(
@@ -202,7 +229,11 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         y
           .positional('target', { type: 'string', demandOption: true })
           .option('batch', { type: 'boolean', default: false, describe: 'print the status as text and exit' })
-          .option('json', { type: 'boolean', default: false, describe: 'print the status document as JSON and exit' })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'print the status document as JSON and exit',
+          })
           .option('read-only', { type: 'boolean', default: false, describe: 'show, but offer no actions' }),
       (a) =>
         run(() =>

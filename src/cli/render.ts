@@ -46,7 +46,9 @@ export function renderStatusText(name: string, s: GatewayStatus, o: RenderOption
   );
   out.push(`  uptime: ${s.uptimeSeconds === null ? '-' : formatDuration(s.uptimeSeconds)}`);
   if (s.rauc) {
-    out.push(`  rauc: compatible ${orDash(s.rauc.compatible)}, booted ${orDash(s.rauc.bootedSlot)}, primary ${orDash(s.rauc.primarySlot)}`);
+    out.push(
+      `  rauc: compatible ${orDash(s.rauc.compatible)}, booted ${orDash(s.rauc.bootedSlot)}, primary ${orDash(s.rauc.primarySlot)}`,
+    );
     for (const slot of s.rauc.slots) out.push(`  ${slotLine(slot, o)}`);
   } else out.push('  rauc: unavailable');
   if (s.bootState) {
@@ -67,19 +69,28 @@ export function renderStatusText(name: string, s: GatewayStatus, o: RenderOption
       `; first boot ${s.firstBootCompleted === null ? 'unknown' : s.firstBootCompleted ? 'completed' : 'not completed'}`,
   );
   if (s.sshOnWan) {
-    const fw = s.sshOnWan.firewallAllows === null ? 'firewall unknown' : s.sshOnWan.firewallAllows ? 'firewall allows' : 'firewall blocks';
+    const fw =
+      s.sshOnWan.firewallAllows === null
+        ? 'firewall unknown'
+        : s.sshOnWan.firewallAllows
+          ? 'firewall allows'
+          : 'firewall blocks';
     out.push(`  ssh on wan: ${s.sshOnWan.enabled ? 'enabled' : 'disabled'} (${fw})`);
   } else out.push('  ssh on wan: unavailable');
   if (s.links) {
     out.push('  links:');
     for (const l of s.links) {
-      out.push(`    ${l.name.padEnd(8)} ${l.role.padEnd(5)} ${l.state.padEnd(8)} ${orDash(l.mac).padEnd(17)} ${l.addresses.join(' ')}`.trimEnd());
+      out.push(
+        `    ${l.name.padEnd(8)} ${l.role.padEnd(5)} ${l.state.padEnd(8)} ${orDash(l.mac).padEnd(17)} ${l.addresses.join(' ')}`.trimEnd(),
+      );
     }
   } else out.push('  links: unavailable');
   if (s.leases) {
     out.push(`  leases: ${s.leases.length}`);
     for (const l of s.leases) {
-      out.push(`    ${l.ip.padEnd(15)} ${l.mac} ${orDash(l.hostname).padEnd(16)} ${l.expiresAt ?? 'infinite'}`);
+      out.push(
+        `    ${l.ip.padEnd(15)} ${l.mac} ${orDash(l.hostname).padEnd(16)} ${l.expiresAt ?? 'infinite'}`,
+      );
     }
   } else out.push('  leases: unavailable');
   for (const e of s.errors) out.push(paint(o, '33', `  note: ${e.field}: ${e.reason}`));

@@ -25,7 +25,10 @@ export async function ensureBuilt(): Promise<void> {
   await runOk('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, timeoutMs: 120_000 });
 }
 
-export function runCli(args: readonly string[], options: RunOptions & { nodeArgs?: string[] } = {}): Promise<RunResult> {
+export function runCli(
+  args: readonly string[],
+  options: RunOptions & { nodeArgs?: string[] } = {},
+): Promise<RunResult> {
   return run(process.execPath, [...(options.nodeArgs ?? []), join(repoRoot, 'bin/rk64.js'), ...args], {
     timeoutMs: 60_000,
     ...options,
