@@ -102,7 +102,7 @@ export async function devPki(name = 'main'): Promise<string> {
 }
 
 export async function startRaucEnv(options: { booted?: 'A' | 'B' } = {}): Promise<RaucEnv> {
-  const dir = mkdtempSync(join(tmpdir(), 'rk64-rauc-'));
+  const dir = mkdtempSync(join(tmpdir(), 'rk64-svc-rauc-'));
   const pki = await devPki();
   for (const sub of ['slots', 'data/rauc', 'mnt', 'bin', 'run', 'bundles'])
     mkdirSync(join(dir, sub), { recursive: true });

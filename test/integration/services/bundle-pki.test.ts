@@ -14,7 +14,7 @@ let pki = '';
 const buildBundle = `${deviceScripts}/image/build-bundle`;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rk64-bundle-'));
+  dir = mkdtempSync(join(tmpdir(), 'rk64-svc-bundle-'));
   pki = await devPki();
   writeFileSync(join(dir, 'boot.vfat'), randomBytes(128 << 10));
   writeFileSync(join(dir, 'rootfs.squashfs'), randomBytes(512 << 10));

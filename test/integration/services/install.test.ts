@@ -41,7 +41,7 @@ const listed = (folder: string) =>
     : [];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rk64-install-'));
+  dir = mkdtempSync(join(tmpdir(), 'rk64-svc-install-'));
 });
 
 afterAll(() => {
