@@ -104,7 +104,7 @@ export async function devPki(name = 'main'): Promise<string> {
 export async function startRaucEnv(options: { booted?: 'A' | 'B' } = {}): Promise<RaucEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'rk64-svc-rauc-'));
   const pki = await devPki();
-  for (const sub of ['slots', 'data/rauc', 'mnt', 'bin', 'run', 'bundles'])
+  for (const sub of ['slots', 'data', 'mnt', 'bin', 'run', 'bundles'])
     mkdirSync(join(dir, sub), { recursive: true });
   for (const slot of SLOTS)
     writeFileSync(join(dir, 'slots', slot), Buffer.alloc(slot.startsWith('boot') ? 1 << 20 : 2 << 20));
