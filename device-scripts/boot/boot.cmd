@@ -187,6 +187,8 @@ if part number ${devtype} ${devnum} boot-${rk64_label} rk64_bootpart; then true;
   reset
 fi
 echo "rk64: booting slot ${rk64_slot} from ${devtype} ${devnum}:${rk64_bootpart} (${rk64_mode})"
+echo "rk64: load addresses kernel=${kernel_addr_r} initrd=${ramdisk_addr_r} fdt=${fdt_addr_r}"
+echo "rk64: bootargs: ${bootargs}"
 if load ${devtype} ${devnum}:${rk64_bootpart} ${kernel_addr_r} Image; then true; else
   echo "rk64: cannot load Image from boot-${rk64_label}; resetting"
   reset
@@ -204,7 +206,6 @@ setenv rk64_fdt ${fdtcontroladdr}
 if test -n "${fdt_addr_r}" && test -e ${devtype} ${devnum}:${rk64_bootpart} board.dtb; then
   if load ${devtype} ${devnum}:${rk64_bootpart} ${fdt_addr_r} board.dtb; then setenv rk64_fdt ${fdt_addr_r}; fi
 fi
-echo "rk64: bootargs: ${bootargs}"
 booti ${kernel_addr_r} ${rk64_initrd} ${rk64_fdt}
 echo "rk64: booti failed for slot ${rk64_slot}; resetting"
 reset

@@ -196,6 +196,18 @@ describe('break-glass typed at the U-Boot prompt', () => {
   });
 });
 
+describe('board detection', () => {
+  it('on a Rock64 (soc=rk3328) uses UART2 at 1500000 baud and moves the initrd to 0x08000000', async () => {
+    await linuxSets({ BOOT_ORDER: 'A B' });
+    // the Rock64's U-Boot sets soc=rk3328; here it is typed at the prompt, and the run
+    // stops before loading (0x08000000 is not RAM on QEMU virt)
+    const r = await boot(t.disk, { until: 'uboot', atPrompt: 'setenv soc rk3328', timeoutMs: 60_000 });
+    expect(r.bootargs, r.log).toMatch(/ console=ttyS2,1500000( |$)/);
+    expect(r.bootargs).not.toMatch(/ttyAMA0/);
+    expect(r.log).toMatch(/rk64: load addresses kernel=\S+ initrd=0x08000000 /);
+  });
+});
+
 describe('broken kernel in B', () => {
   it('falls back to A after exactly three attempts on B, across real resets in one machine', async () => {
     await setBootB(t.disk, t.bootBroken);
