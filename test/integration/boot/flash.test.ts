@@ -88,6 +88,24 @@ describe('flash', () => {
     expect(readFileSync(target).equals(readFileSync(img))).toBe(true);
   });
 
+  it('on a terminal asks before overwriting a provisioned target', async () => {
+    const target = join(dir, 'asked.bin');
+    await runOk('bash', [scripts.flash, img, target]);
+    // `script` gives flash a real pty; the answer arrives after the question
+    const ask = (answer: string): ReturnType<typeof run> =>
+      run('sh', [
+        '-c',
+        `(sleep 1; printf '${answer}\\n') | script -qec 'bash "${scripts.flash}" "${img}" "${target}"' /dev/null`,
+      ]);
+    const no = await ask('no');
+    expect(no.code).toBe(5);
+    expect(no.stdout).toMatch(/Overwrite everything on it\? Type yes:/);
+    expect(no.stdout).toMatch(/not overwriting/);
+    const yes = await ask('yes');
+    expect(yes.code, yes.stdout).toBe(0);
+    expect(yes.stdout).toMatch(/written and verified/);
+  });
+
   it('reports a short write when the target fills up', async () => {
     const mnt = join(dir, 'small');
     await runOk('mkdir', ['-p', mnt]);
