@@ -54,7 +54,7 @@ function pick(vars: Record<string, string> | null, ...names: string[]): Record<s
 const COUNTERS = ['BOOT_ORDER', 'BOOT_A_LEFT', 'BOOT_B_LEFT'] as const;
 
 describe('slot choice and counters (state written by fw_setenv, as RAUC does)', () => {
-  const cases: { name: string; state: Vars; slot: string; after: Vars; log?: RegExp }[] = [
+  const cases: { name: string; state: Vars; slot: string; after: Vars; log?: RegExp; notLog?: RegExp }[] = [
     {
       name: 'empty state: defaults, A',
       state: {},
@@ -87,6 +87,17 @@ describe('slot choice and counters (state written by fw_setenv, as RAUC does)', 
       log: /ignoring unknown slot name C in BOOT_ORDER/,
     },
     {
+      name: 'shell syntax in BOOT_ORDER is data, not commands',
+      state: { BOOT_ORDER: 'X;echo INJECTED;setenv BOOT_B_LEFT 9 B A', BOOT_A_LEFT: '3', BOOT_B_LEFT: '1' },
+      slot: 'B',
+      after: {
+        BOOT_ORDER: 'X;echo INJECTED;setenv BOOT_B_LEFT 9 B A',
+        BOOT_A_LEFT: '3',
+        BOOT_B_LEFT: '0',
+      },
+      notLog: /^INJECTED/m,
+    },
+    {
       name: 'missing counter defaults to 3 and is persisted',
       state: { BOOT_ORDER: 'B A', BOOT_A_LEFT: '1' },
       slot: 'B',
@@ -111,6 +122,7 @@ describe('slot choice and counters (state written by fw_setenv, as RAUC does)', 
     expect(r.attempts.map((a) => a.slot)).toEqual([c.slot]);
     expect(r.attempts[0]?.mode).toBe('normal');
     if (c.log) expect(r.log).toMatch(c.log);
+    if (c.notLog) expect(r.log).not.toMatch(c.notLog);
     expect(pick(await fwPrintenv(cfg), ...COUNTERS)).toEqual(c.after);
   });
 
