@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOk } from '../../lib/exec.js';
 import {
   ENV_COPY_SIZE,
+  SECTOR,
+  partitions,
   envCopy,
   fwEnvConfigFor,
   fwPrintenv,
@@ -239,6 +241,29 @@ describe('broken kernel in B', () => {
       });
     } finally {
       await setBootB(t.disk, t.bootGood);
+    }
+  });
+});
+
+describe('kernel missing in B', () => {
+  it('a kernel that fails to load resets the board; the spent attempt sends the next boot to A', async () => {
+    const copy = join(dir, 'no-kernel-b.img');
+    await runOk('cp', ['--sparse=always', t.disk, copy]);
+    try {
+      const bootB = (await partitions(copy)).find((p) => p.name === 'boot-b');
+      await runOk('mdel', ['-i', `${copy}@@${(bootB?.start ?? 0) * SECTOR}`, '::Image']);
+      const copyCfg = await fwEnvConfigFor(copy, dir);
+      await zeroEnv(copy);
+      await fwSetenv(copyCfg, { BOOT_ORDER: 'B A', BOOT_B_LEFT: '1' });
+      const r = await boot(copy, { until: 'kernel', timeoutMs: 60_000 });
+      expect(r.log).toMatch(/rk64: cannot load Image from boot-b; resetting/);
+      expect(r.resets).toBe(1);
+      expect(r.end).toBe('exit');
+      expect((await fwPrintenv(copyCfg))?.BOOT_B_LEFT).toBe('0');
+      const next = await boot(copy, { until: 'uboot', timeoutMs: 60_000 });
+      expect(next.attempts.map((a) => a.slot)).toEqual(['A']);
+    } finally {
+      rmSync(copy, { force: true });
     }
   });
 });
