@@ -17,7 +17,6 @@
     ];
     boot.kernelModules = [ "i6300esb" ];
     systemd.watchdog.device = "/dev/watchdog0";
-    rk64.breakGlass.tty = "ttyAMA0";
 
     virtualisation.memorySize = 1024;
     virtualisation.cores = 2;

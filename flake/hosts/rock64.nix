@@ -10,6 +10,5 @@
     hardware.deviceTree.enable = true;
     hardware.deviceTree.name = "rockchip/rk3328-rock64.dtb";
     systemd.watchdog.device = "/dev/watchdog0";
-    rk64.breakGlass.tty = "ttyS2";
   };
 }

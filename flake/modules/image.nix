@@ -7,10 +7,10 @@
       default = "0.1.0";
       description = "Version written into the RAUC bundle manifest.";
     };
-    maxRootfsBytes = lib.mkOption {
-      type = lib.types.int;
-      default = 1073741824;
-      description = "Size gate for the squashfs root image (make-squashfs fails above it).";
+    rootfsLimit = lib.mkOption {
+      type = lib.types.strMatching "[0-9]+[KMG]?";
+      default = "1G";
+      description = "Size gate for the squashfs root image (make-squashfs --limit fails above it).";
     };
   };
 }

@@ -56,7 +56,7 @@ rec {
   squashfs = pkgs.callPackage ./squashfs.nix {
     inherit deviceScriptsSrc;
     toplevel = cfg.system.build.toplevel;
-    maxBytes = cfg.rk64.image.maxRootfsBytes;
+    limit = cfg.rk64.image.rootfsLimit;
   };
 
   # The vfat image for one boot slot: kernel Image, rk3328-rock64.dtb, initrd, boot.scr.

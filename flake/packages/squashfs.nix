@@ -1,7 +1,7 @@
 # The read-only root file system of one slot. Layout: the system closure under /nix/store,
 # /sbin/init -> the system's init (the boot script's command line names /sbin/init, so the same
 # boot.scr serves NixOS and the test gateway), and the empty mount points. Packed by
-# device-scripts/image/make-squashfs, whose size gate fails the build above maxBytes.
+# device-scripts/image/make-squashfs, whose size gate fails the build above `limit`.
 {
   runCommand,
   closureInfo,
@@ -10,7 +10,7 @@
   bash,
   deviceScriptsSrc,
   toplevel,
-  maxBytes,
+  limit,
 }:
 let
   closure = closureInfo { rootPaths = [ toplevel ]; };
@@ -30,5 +30,5 @@ runCommand "rk64-rootfs.squashfs"
     xargs -a ${closure}/store-paths cp -a --parents -t $root
     ln -s ${toplevel}/init $root/sbin/init
     ln -s ${toplevel}/init $root/init
-    bash ${deviceScriptsSrc + "/image/make-squashfs"} --root $root --out $out --max-bytes ${toString maxBytes}
+    bash ${deviceScriptsSrc + "/image/make-squashfs"} --root $root --out $out --limit ${limit} --comp zstd --block-size 1M
   ''
