@@ -1,8 +1,18 @@
 # Read-only squashfs root. The boot script picks the slot and passes root=PARTLABEL=rootfs-a|b
 # and rauc.slot=A|B; the initrd links /dev/rk64-rootfs to the booted slot's partition, so one
-# system configuration serves both slots. /etc is an overlay built in the initrd (nothing is
-# written to the root), users come from systemd-sysusers, /var and /tmp are tmpfs.
-{ lib, ... }:
+# system configuration serves both slots. Nothing is ever written to the root: /etc, /var and
+# /nix/var are tmpfs mounted in the initrd before NixOS activation fills /etc (the same start
+# state as the NixOS installer's empty tmpfs root), /tmp is tmpfs, state lives on /data.
+# (nixpkgs' immutable `system.etc.overlay` needs a kernel >= 6.6; this kernel is 6.1 LTS.)
+{ ... }:
+let
+  tmpfs = mode: {
+    device = "tmpfs";
+    fsType = "tmpfs";
+    options = [ "mode=${mode}" ];
+    neededForBoot = true;
+  };
+in
 {
   config = {
     boot.initrd.systemd.enable = true;
@@ -21,16 +31,11 @@
       fsType = "squashfs";
       options = [ "ro" ];
     };
-    fileSystems."/var" = {
-      device = "tmpfs";
-      fsType = "tmpfs";
-      options = [ "mode=0755" ];
-    };
+    fileSystems."/etc" = tmpfs "0755";
+    fileSystems."/var" = tmpfs "0755";
+    fileSystems."/nix/var" = tmpfs "0755";
     boot.tmp.useTmpfs = true;
 
-    system.etc.overlay.enable = true;
-    system.etc.overlay.mutable = false;
-    systemd.sysusers.enable = true;
     # No Nix daemon or channels on an appliance: the system is replaced whole by RAUC.
     nix.enable = false;
     boot.loader.grub.enable = false;
