@@ -1,7 +1,7 @@
 # The gateway node of the VM checks: the shared modules on QEMU, with a provisioned GPT disk
 # (/dev/vdb: boot-a, rootfs-a, boot-b, rootfs-b, uboot-env, data) so RAUC's slots and the boot
 # state are real block devices. The system itself boots from qemu-vm.nix's disk.
-{ lib, pkgs, ... }:
+{ pkgs, ... }:
 {
   imports = [
     ../modules
@@ -9,8 +9,6 @@
   ];
 
   config = {
-    # The VM root is qemu-vm.nix's own disk: do not repartition it from the initrd.
-    boot.initrd.systemd.repart.enable = lib.mkForce false;
     # What the boot script passes on the hardware.
     boot.kernelParams = [ "rauc.slot=A" ];
     # A 10 s watchdog keeps the watchdog check short (production: 30 s).

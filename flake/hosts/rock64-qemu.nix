@@ -16,6 +16,9 @@
       "vfat"
     ];
     boot.kernelModules = [ "i6300esb" ];
+    # qemu-vm.nix boots its own root disk (a bare file system, no GPT): repartitioning it from the
+    # initrd would fail. The repart path runs on the real image (eMMC or a build-image disk).
+    boot.initrd.systemd.repart.enable = lib.mkForce false;
     systemd.watchdog.device = "/dev/watchdog0";
 
     virtualisation.memorySize = 1024;

@@ -43,7 +43,7 @@ in
       }
     ];
     environment.etc."rauc/system.conf".source = "${pkg}/etc/rauc/system.conf";
-    environment.etc."rauc/keyring.pem".source = cfg.keyring;
+    environment.etc."rauc/keyring.pem" = lib.mkIf (cfg.keyring != null) { source = cfg.keyring; };
     environment.etc."fw_env.config".source = "${pkg}/etc/fw_env.config";
     environment.systemPackages = [
       pkgs.rauc
