@@ -1,8 +1,9 @@
 # Read-only squashfs root. The boot script picks the slot and passes root=PARTLABEL=rootfs-a|b
 # and rauc.slot=A|B; the initrd links /dev/rk64-rootfs to the booted slot's partition, so one
-# system configuration serves both slots. Nothing is ever written to the root: /etc, /var and
-# /nix/var are tmpfs mounted in the initrd before NixOS activation fills /etc (the same start
-# state as the NixOS installer's empty tmpfs root), /tmp is tmpfs, state lives on /data.
+# system configuration serves both slots. Nothing is ever written to the root: every directory
+# NixOS activation writes (/etc, /var, /nix/var, /bin for /bin/sh, /usr for /usr/bin/env, /root)
+# is a tmpfs mounted in the initrd before activation runs -- the same start state as the NixOS
+# installer's empty tmpfs root -- /tmp is tmpfs, and state lives on /data.
 # (nixpkgs' immutable `system.etc.overlay` needs a kernel >= 6.6; this kernel is 6.1 LTS.)
 { ... }:
 let
@@ -34,6 +35,11 @@ in
     fileSystems."/etc" = tmpfs "0755";
     fileSystems."/var" = tmpfs "0755";
     fileSystems."/nix/var" = tmpfs "0755";
+    fileSystems."/bin" = tmpfs "0755";
+    fileSystems."/usr" = tmpfs "0755";
+    fileSystems."/root" = tmpfs "0700";
+    # The loader stub would be written to /lib on the read-only root; nothing here needs it.
+    environment.stub-ld.enable = false;
     boot.tmp.useTmpfs = true;
 
     # No Nix daemon or channels on an appliance: the system is replaced whole by RAUC.

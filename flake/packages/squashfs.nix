@@ -26,7 +26,8 @@ runCommand "rk64-rootfs.squashfs"
   ''
     root=$PWD/root
     mkdir -p $root/nix/store $root/nix/var $root/sbin $root/etc $root/var $root/tmp $root/run \
-      $root/dev $root/proc $root/sys $root/data $root/home $root/root
+      $root/dev $root/proc $root/sys $root/data $root/home $root/root \
+      $root/bin $root/usr
     xargs -a ${closure}/store-paths cp -a --parents -t $root
     ln -s ${toplevel}/init $root/sbin/init
     ln -s ${toplevel}/init $root/init
