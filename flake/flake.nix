@@ -22,6 +22,8 @@
       mkSystem =
         host:
         lib.nixosSystem {
+          # Sets nixpkgs.system; the hosts do not set nixpkgs.hostPlatform themselves, so the VM
+          # checks can give their nodes the test framework's read-only pkgs.
           inherit system;
           specialArgs = {
             rk64Pkgs = rk64Packages;

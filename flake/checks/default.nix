@@ -63,6 +63,10 @@ let
     name: extra: testScript:
     pkgs.testers.runNixOSTest {
       name = "rk64-${name}";
+      # The shared modules take the flake's packages as a module argument.
+      node.specialArgs = {
+        inherit rk64Pkgs;
+      };
       nodes = {
         gateway = {
           imports = [ gateway ];

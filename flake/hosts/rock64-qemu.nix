@@ -6,7 +6,6 @@
   imports = [ "${modulesPath}/virtualisation/qemu-vm.nix" ];
 
   config = {
-    nixpkgs.hostPlatform = "aarch64-linux";
     boot.initrd.availableKernelModules = [
       "virtio_pci"
       "virtio_blk"

@@ -2,7 +2,6 @@
 { rk64Pkgs, ... }:
 {
   config = {
-    nixpkgs.hostPlatform = "aarch64-linux";
     boot.kernelPackages = rk64Pkgs.kernelPackages;
     # Everything the board needs to mount its root is built in (flake/kernel/rk3328.config).
     boot.initrd.includeDefaultModules = false;

@@ -31,8 +31,9 @@ async function kernelSource(): Promise<string> {
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
   await runOk('tar', ['-xJf', TARBALL, '-C', partial, '--strip-components=1'], { timeoutMs: 600_000 });
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(partial, dir);
+  // Another run may have finished first: keep its tree and drop ours.
+  if (existsSync(join(dir, 'Makefile'))) rmSync(partial, { recursive: true, force: true });
+  else renameSync(partial, dir);
   return dir;
 }
 
