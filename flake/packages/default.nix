@@ -1,6 +1,7 @@
-# Build outputs. Each derivation calls the device-scripts build program that the tests here run
-# (image/make-squashfs, image/make-boot-vfat, image/build-image, image/build-bundle); Nix only
-# supplies inputs and tools.
+# Build outputs. Each image derivation runs a step of flake/packages/build-outputs, which calls
+# the device-scripts program that owns it (boot/compile-boot-script, image/make-squashfs,
+# image/make-boot-vfat, image/build-image; image/build-bundle for signing). The repository's
+# tests run the same steps; Nix only supplies inputs and tools.
 {
   pkgs,
   lib,
@@ -27,10 +28,16 @@ let
   ];
   runScript =
     name: script:
-    pkgs.runCommand name { nativeBuildInputs = toolbox; } ''
-      patchShebangs --build ./.
-      ${script}
-    '';
+    pkgs.runCommand name {
+      nativeBuildInputs = toolbox;
+      RK64_DEVICE_SCRIPTS = deviceScriptsSrc;
+    } script;
+  # flake/packages/build-outputs: the command lines of every image step, also run by the tests.
+  buildOutputs = "bash ${./build-outputs}";
+  closure = pkgs.closureInfo { rootPaths = [ cfg.system.build.toplevel ]; };
+  kernelImage = "${cfg.system.build.kernel}/Image";
+  dtb = "${cfg.system.build.kernel}/dtbs/rockchip/rk3328-rock64.dtb";
+  initrd = "${cfg.system.build.initialRamdisk}/${cfg.system.boot.loader.initrdFile}";
 in
 rec {
   device-scripts = pkgs.callPackage ./device-scripts.nix { src = deviceScriptsSrc; };
@@ -47,40 +54,29 @@ rec {
     bash ${deviceScriptsSrc + "/pki/make-dev-ca"} --out $out --name "rk64 VM check"
   '';
 
-  # boot.cmd compiled to boot.scr (one copy on boot-a serves both slots).
+  # boot.cmd compiled to boot.scr by device-scripts/boot/compile-boot-script (one copy on
+  # boot-a serves both slots).
   boot-script = runScript "rk64-boot.scr" ''
-    mkimage -A arm64 -T script -C none -n rk64-boot -d ${deviceScriptsSrc + "/boot/boot.cmd"} $out
+    ${buildOutputs} boot-script --out $out
   '';
 
   # The root file system image for one slot: the system closure, read-only squashfs.
-  squashfs = pkgs.callPackage ./squashfs.nix {
-    inherit deviceScriptsSrc;
-    toplevel = cfg.system.build.toplevel;
-    limit = cfg.rk64.image.rootfsLimit;
-  };
+  squashfs = runScript "rk64-rootfs.squashfs" ''
+    ${buildOutputs} squashfs --store-paths ${closure}/store-paths \
+      --init ${cfg.system.build.toplevel}/init --limit ${cfg.rk64.image.rootfsLimit} --out $out
+  '';
 
   # The vfat image for one boot slot: kernel Image, rk3328-rock64.dtb, initrd, boot.scr.
   boot-vfat = runScript "rk64-boot.vfat" ''
-    bash ${deviceScriptsSrc + "/image/make-boot-vfat"} \
-      --kernel ${cfg.system.build.kernel}/Image \
-      --dtb ${cfg.system.build.kernel}/dtbs/rockchip/rk3328-rock64.dtb \
-      --initrd ${cfg.system.build.initialRamdisk}/${cfg.system.boot.loader.initrdFile} \
-      --boot-script ${boot-script} \
-      --out $out
+    ${buildOutputs} boot-vfat --kernel ${kernelImage} --dtb ${dtb} --initrd ${initrd} \
+      --boot-script ${boot-script} --out $out
   '';
 
   # The flashable eMMC image: U-Boot at sectors 64/16384, boot-a (vfat) at 16 MiB, rootfs-a.
-  image = runScript "rk64-rock64.img" ''
-    mkdir -p $out
-    bash ${deviceScriptsSrc + "/image/build-image"} \
-      --idbloader ${uboot}/idbloader.img \
-      --uboot-itb ${uboot}/u-boot.itb \
-      --kernel ${cfg.system.build.kernel}/Image \
-      --dtb ${cfg.system.build.kernel}/dtbs/rockchip/rk3328-rock64.dtb \
-      --initrd ${cfg.system.build.initialRamdisk}/${cfg.system.boot.loader.initrdFile} \
-      --boot-script ${boot-script} \
-      --rootfs ${squashfs} \
-      --out $out/rk64-rock64.img | tee $out/layout.txt
+  image = runScript "rk64-rock64-image" ''
+    ${buildOutputs} image --idbloader ${uboot}/idbloader.img --uboot-itb ${uboot}/u-boot.itb \
+      --kernel ${kernelImage} --dtb ${dtb} --initrd ${initrd} --boot-script ${boot-script} \
+      --rootfs ${squashfs} --out-dir $out
   '';
 
   # Signing needs a private key, and a private key must never enter the world-readable Nix

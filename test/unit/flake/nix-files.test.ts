@@ -1,6 +1,6 @@
 // Every .nix file of the flake parses (Debian's nix-bin), and every device-scripts file the flake
-// installs or calls exists: path literals and `deviceScriptsSrc + "/…"` / `src + "/…"` name
-// source files; `${pkg}/…` strings name files in the installed package, checked against a real
+// installs or calls exists: path literals, `deviceScriptsSrc + "/…"` / `src + "/…"` and
+// build-outputs' `$DEVICE_SCRIPTS/…` name source files; `${pkg}/…` strings name files in the installed package, checked against a real
 // run of device-scripts/install; units enabled by attribute (`systemd.services.X.wantedBy`) must
 // be shipped by the package, while whole-set definitions (`systemd.services.X = { … }`) are the
 // flake's own units.
@@ -38,6 +38,10 @@ export function sourceRefs(file: string, text: string): string[] {
     if (m[1] !== undefined) refs.push(resolve(dirname(file), m[1]));
   }
   for (const m of text.matchAll(/\b(?:deviceScriptsSrc|src) \+ "(\/[^"]+)"/g)) {
+    if (m[1] !== undefined) refs.push(join(repoRoot, 'device-scripts', m[1]));
+  }
+  // flake/packages/build-outputs names them through RK64_DEVICE_SCRIPTS.
+  for (const m of text.matchAll(/\$DEVICE_SCRIPTS((?:\/[\w.+-]+)+)/g)) {
     if (m[1] !== undefined) refs.push(join(repoRoot, 'device-scripts', m[1]));
   }
   return refs;
@@ -90,13 +94,14 @@ describe('flake Nix files', () => {
   it('name only device-scripts source files that exist', () => {
     const missing: string[] = [];
     let count = 0;
-    for (const file of nixFiles(flakeDir)) {
+    const scripts = ['packages/build-outputs', 'certs/make-dev-keys', 'mise.toml'].map((f) => join(flakeDir, f));
+    for (const file of [...nixFiles(flakeDir), ...scripts]) {
       for (const ref of sourceRefs(file, readText(file))) {
         count += 1;
         if (!existsSync(ref)) missing.push(`${ref.slice(repoRoot.length + 1)} (named in ${file.slice(repoRoot.length + 1)})`);
       }
     }
-    expect(count).toBeGreaterThan(5);
+    expect(count).toBeGreaterThan(8);
     expect(missing).toEqual([]);
   });
 
