@@ -15,8 +15,8 @@ in
       wants = [ "network-online.target" ];
       wantedBy = [ "multi-user.target" ];
       serviceConfig = {
-        ExecStart = "${pkgs.dnsmasq}/bin/dnsmasq --keep-in-foreground --conf-file=/etc/rk64/dnsmasq.conf";
-        StateDirectory = "dnsmasq";
+        # Binds the DHCP port as root, then drops to the dnsmasq user (which owns the leases).
+        ExecStart = "${pkgs.dnsmasq}/bin/dnsmasq --keep-in-foreground --user=dnsmasq --group=dnsmasq --conf-file=/etc/rk64/dnsmasq.conf";
         Restart = "on-failure";
       };
     };
@@ -31,9 +31,10 @@ in
       after = [ "network.target" ];
       wantedBy = [ "multi-user.target" ];
       serviceConfig = {
-        ExecStart = "${pkgs.chrony}/bin/chronyd -n -f /etc/rk64/chrony.conf";
-        StateDirectory = "chrony";
-        RuntimeDirectory = "chrony";
+        # Drops to the chrony user, which owns the drift file; /run/chrony-dhcp is the sourcedir
+        # of the shipped configuration.
+        ExecStart = "${pkgs.chrony}/bin/chronyd -n -u chrony -f /etc/rk64/chrony.conf";
+        RuntimeDirectory = "chrony chrony-dhcp";
         Restart = "on-failure";
       };
     };
@@ -42,5 +43,11 @@ in
       group = "chrony";
     };
     users.groups.chrony = { };
+
+    # State directories owned by the daemons' users (/var is a tmpfs rebuilt every boot).
+    systemd.tmpfiles.rules = [
+      "d /var/lib/dnsmasq 0755 dnsmasq dnsmasq - -"
+      "d /var/lib/chrony 0750 chrony chrony - -"
+    ];
   };
 }
