@@ -186,6 +186,16 @@ describe('real kernel boots', () => {
   });
 });
 
+describe('break-glass typed at the U-Boot prompt', () => {
+  it('adds rk64.breakglass=1 for that boot only and never stores _RUT_OH_', async () => {
+    await linuxSets({ BOOT_ORDER: 'A B' });
+    const r = await boot(t.disk, { until: 'uboot', atPrompt: 'setenv _RUT_OH_ 1', timeoutMs: 60_000 });
+    expect(r.bootargs, r.log).toMatch(/rk64\.breakglass=1/);
+    expect((await fwPrintenv(cfg))?._RUT_OH_).toBeUndefined();
+    expect((await ubootOnce()).bootargs).not.toMatch(/breakglass/);
+  });
+});
+
 describe('broken kernel in B', () => {
   it('falls back to A after exactly three attempts on B, across real resets in one machine', async () => {
     await setBootB(t.disk, t.bootBroken);
