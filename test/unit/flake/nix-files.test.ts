@@ -91,6 +91,13 @@ describe('flake Nix files', () => {
     expect(failures).toEqual([]);
   });
 
+  it('has shellcheck-clean shell scripts', async () => {
+    const scripts = ['kernel/make-config', 'certs/make-dev-keys', 'packages/build-outputs'].map((f) => join(flakeDir, f));
+    const r = await run('shellcheck', ['-S', 'warning', '-x', ...scripts]);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
   it('name only device-scripts source files that exist', () => {
     const missing: string[] = [];
     let count = 0;
