@@ -28,6 +28,8 @@ stdenvNoCC.mkDerivation {
   version = "0.1.0";
   inherit src;
   nativeBuildInputs = [ makeWrapper ];
+  # patchShebangs --host resolves `#!/usr/bin/env bash` against these.
+  buildInputs = [ bash ];
   dontConfigure = true;
   dontBuild = true;
   installPhase = ''
