@@ -110,7 +110,7 @@ async function ntpAnswers(client: string, server: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rk64-lan-'));
+  dir = mkdtempSync(join(tmpdir(), 'rk64-svc-lan-'));
   ns.gw = await lab.ns('gw');
   ns.lan = await lab.ns('lan');
   ns.wan = await lab.ns('wan');
@@ -270,5 +270,33 @@ describe('os-verification (real daemons, real rauc)', () => {
     expect(health()).toMatchObject({ state: 'failed' });
     expect(health().detail).toContain('dnsmasq');
     expect(existsSync(commitFile())).toBe(false);
+  });
+});
+
+describe('rk64-status (core) reads what the services wrote', () => {
+  it('reports the health check, the DHCP lease, SSH-on-WAN and the slots', async () => {
+    const r = await lab.exec(ns.gw, rootfsBin('rk64-status'), [], {
+      env: {
+        ...rauc.env,
+        RK64_LEASES_FILE: join(dir, 'dnsmasq.leases'),
+        FW_PRINTENV: join(rauc.dir, 'bin', 'fw_printenv'),
+      },
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const status = JSON.parse(r.stdout) as {
+      health: { state: string; detail: string | null } | null;
+      leases: { ip: string }[] | null;
+      sshOnWan: { enabled: boolean; firewallAllows: boolean | null } | null;
+      rauc: { bootedSlot: string | null } | null;
+      bootState: { attemptsLeft: Record<string, number | null> } | null;
+      firstBootCompleted: boolean | null;
+    };
+    expect(status.health).toMatchObject({ state: 'failed' });
+    expect(status.health?.detail).toContain('dnsmasq');
+    expect(status.leases?.map((l) => l.ip).some((ip) => ip.startsWith('172.20.30.'))).toBe(true);
+    expect(status.sshOnWan).toEqual({ enabled: false, firewallAllows: false });
+    expect(status.rauc?.bootedSlot).toBe('A');
+    expect(status.bootState?.attemptsLeft.A).toBe(2);
   });
 });
