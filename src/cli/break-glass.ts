@@ -27,7 +27,7 @@ export async function breakGlassCommand(
     log: (line) => io.stderr.write(`rk64 break-glass: ${line}\n`),
   });
   io.stdout.write(
-    `_RUT_OH_=1 set at the U-Boot prompt and booted; the gateway comes up with a root ` +
+    `_RUT_OH_=1 set at the U-Boot prompt (${result.uboot}) and booted; the gateway comes up with a root ` +
       `autologin on ${target.path} for this boot only; connect with: screen ${target.path} ${target.baud}\n`,
   );
   return 0;
