@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
@@ -313,7 +313,8 @@ it('bytes per refresh over serial (serial transport, low-bandwidth dashboard)', 
   }
 });
 
-it('writes docs/benchmarks.md', () => {
+it('writes docs/benchmarks.md', async () => {
+  const nodeStartMs = (await timed(() => runNoInput(process.execPath, ['-e', '0']))).toFixed(0);
   const path = join(repoRoot, 'docs/benchmarks.md');
   const begin = '<!-- console-bench:begin (written by bench/console-bench) -->';
   const end = '<!-- console-bench:end -->';
@@ -329,8 +330,9 @@ it('writes docs/benchmarks.md', () => {
   const merged = [...earlier.filter((r) => !rows.some((n) => cell(n) === cell(r))), ...rows];
   const section = [
     begin,
-    `Last run ${new Date().toISOString().slice(0, 16)}Z on this machine (${process.arch}, Node ${process.version}, shared with`,
-    `other builds, so absolute times are noisy), loopback sshd gateways running the real device scripts;`,
+    `Last run ${new Date().toISOString().slice(0, 16)}Z on this machine (${process.arch}, ${cpus().length} cores, Node ${process.version},`,
+    `shared with other builds: load average ${loadavg()[0]?.toFixed(1)}, \`node -e 0\` took ${nodeStartMs} ms, so absolute`,
+    `times are inflated), loopback sshd gateways running the real device scripts;`,
     `medians of ${RUNS} runs (3 for the fleet and the upload) after one warm-up run.`,
     '',
     '| What | rk64 | Baseline | Ratio | Target | Met |',
