@@ -1,6 +1,7 @@
 // The SSH transport against a real OpenSSH sshd on loopback.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, access } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { connectSsh } from '../../../src/core/transport/ssh.js';
 import type { SshTarget } from '../../../src/core/target.js';
 import type { KeyPair, Sshd } from '../../lib/sshd.js';
 import { makeKey, startSshd } from '../../lib/sshd.js';
+import { runOk } from '../../lib/exec.js';
 
 let dir: string;
 let userKey: KeyPair;
@@ -154,6 +156,76 @@ describe('ssh transport', () => {
     await t.close();
   });
 
+  it('an aborted upload leaves neither the final file nor the .part', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const local = join(dir, 'big.raucb');
+      await writeFile(local, randomBytes(32 * 1024 * 1024));
+      const remote = join(dir, 'aborted.raucb');
+      const controller = new AbortController();
+      const error = await rejection(
+        t.upload(local, remote, {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.bytesSent > 1024 * 1024) controller.abort();
+          },
+        }),
+      );
+      expect(error.kind).toBe('aborted');
+      await expect(access(remote)).rejects.toThrow();
+      await expect(access(`${remote}.part`)).rejects.toThrow();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('uses ssh-agent, and skips a passphrase-protected default key with a note', async () => {
+    const home = join(dir, 'agent-home');
+    await mkdir(join(home, '.ssh'), { recursive: true });
+    const locked = await makeKey(join(home, '.ssh'), 'id_ed25519', 'ed25519', 'secret phrase');
+    const agentKey = await makeKey(dir, 'agent_key');
+    const sock = join(dir, 'agent.sock');
+    // -D: stay in the foreground as our child, so it dies with the test
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (
+        let i = 0;
+        i < 100 &&
+        !(await access(sock).then(
+          () => true,
+          () => false,
+        ));
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await runOk('ssh-add', [agentKey.path], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+      const withAgent = await startSshd({ authorizedKeys: [agentKey.publicLine, locked.publicLine] });
+      try {
+        const kh = join(dir, 'known_hosts_agent');
+        await writeFile(kh, `${withAgent.knownHostsLine}\n`);
+        const notes: string[] = [];
+        const t = await connectSsh(target(withAgent), {
+          knownHostsPath: kh,
+          env: { HOME: home, SSH_AUTH_SOCK: sock },
+          log: (line) => notes.push(line),
+        });
+        expect((await t.exec('echo via agent')).stdout).toBe('via agent\n');
+        await t.close();
+        expect(notes.join('\n')).toContain(`skipping passphrase-protected key ${locked.path}`);
+        const noAgent = await rejection(
+          connectSsh(target(withAgent), { knownHostsPath: kh, env: { HOME: home } }),
+        );
+        expect(noAgent.kind).toBe('auth');
+        expect(noAgent.message).toContain('no usable key');
+      } finally {
+        await withAgent.stop();
+      }
+    } finally {
+      agent.kill();
+    }
+  });
+
   it('refuses a key the server does not authorize', async () => {
     const wrong = await makeKey(dir, 'wrong_key');
     const error = await rejection(connectSsh(target(), opts({ identityFiles: [wrong.path] })));
@@ -210,6 +282,5 @@ describe('ssh transport', () => {
 });
 
 async function runHash(path: string): Promise<void> {
-  const { runOk } = await import('../../lib/exec.js');
   await runOk('ssh-keygen', ['-q', '-H', '-f', path]);
 }
