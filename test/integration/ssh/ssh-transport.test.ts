@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,35 @@ describe('ssh transport', () => {
       expect((await t.exec('echo still usable')).stdout).toBe('still usable\n');
     } finally {
       await t.close();
+    }
+  });
+
+  it('cancels a running command through an AbortSignal', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const error = await rejection(t.exec('sleep 20', { signal: controller.signal }));
+      expect(error.kind).toBe('aborted');
+      expect((await t.exec('echo next')).stdout).toBe('next\n');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a server that accepts but never speaks SSH times out', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const started = Date.now();
+      const error = await rejection(connectSsh({ ...target(), port }, opts({ connectTimeoutMs: 1000 })));
+      expect(error.kind).toBe('timeout');
+      expect(error.exitCode).toBe(3);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      silent.close();
     }
   });
 
