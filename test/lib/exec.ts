@@ -40,7 +40,11 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
 }
 
 /** Run and throw with both streams when the exit code is not 0. */
-export async function runOk(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function runOk(
+  cmd: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   const result = await run(cmd, args, options);
   if (result.code !== 0) {
     throw new Error(

@@ -1,0 +1,538 @@
+// SSH transport (ssh2), behaving like the OpenSSH client the operator already has: the default
+// keys in ~/.ssh and ssh-agent, strict host-key checking against ~/.ssh/known_hosts before any
+// authentication, an optional jump host (the VPN case), keepalives, and errors that say what
+// happened. Also used for VPN profiles: those are SSH to the gateway's VPN address.
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import ssh2 from 'ssh2';
+import type {
+  AnyAuthMethod,
+  ClientChannel,
+  ConnectConfig,
+  ParsedKey,
+  ServerHostKeyAlgorithm,
+  SFTPWrapper,
+} from 'ssh2';
+import { Rk64Error } from '../errors.js';
+import type { ErrorKind } from '../errors.js';
+import {
+  appendKnownHost,
+  fingerprint,
+  hostKeyName,
+  knownKeyTypes,
+  readKnownHosts,
+  verifyHostKey,
+} from '../ssh/known-hosts.js';
+import type { SshEndpoint, SshTarget } from '../target.js';
+import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+
+const { Client, utils } = ssh2;
+type SshClient = InstanceType<typeof Client>;
+
+export interface SshOptions {
+  /** Default ~/.ssh/known_hosts. */
+  knownHostsPath?: string;
+  /** Record the key of a host that is not in known_hosts yet (like StrictHostKeyChecking=accept-new). */
+  acceptNewHostKey?: boolean;
+  /** Key files to offer; default ~/.ssh/id_ed25519, id_ecdsa, id_rsa (those that exist). */
+  identityFiles?: string[];
+  /** ssh-agent socket; default $SSH_AUTH_SOCK. Set to '' to not use an agent. */
+  agentSocket?: string;
+  /** TCP connect + SSH handshake + authentication. Default 15 s. */
+  connectTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** Notes for stderr (skipped encrypted keys, recorded host keys). */
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_KEY_NAMES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+function sshDir(env: NodeJS.ProcessEnv): string {
+  return join(env.HOME ?? homedir(), '.ssh');
+}
+
+function describeEndpoint(e: SshEndpoint): string {
+  return `${e.user}@${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`;
+}
+
+/** Order host key algorithms so the server proves a key type we already know (as OpenSSH does). */
+function hostKeyAlgorithms(known: string[]): ServerHostKeyAlgorithm[] {
+  const preferred = known.flatMap((t) =>
+    t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t],
+  );
+  const first = HOST_KEY_ALGORITHMS.filter((a) => preferred.includes(a));
+  return [...new Set([...first, ...HOST_KEY_ALGORITHMS])];
+}
+
+interface LoadedKey {
+  path: string;
+  key: ParsedKey;
+}
+
+async function loadKeys(
+  paths: string[],
+  explicit: boolean,
+  log: (line: string) => void,
+): Promise<LoadedKey[]> {
+  const keys: LoadedKey[] = [];
+  for (const path of paths) {
+    let data: Buffer;
+    try {
+      data = await readFile(path);
+    } catch (error) {
+      if (explicit) {
+        throw new Rk64Error(
+          'usage',
+          `cannot read identity file ${path}: ${(error as Error).message}`,
+          'check --identity',
+        );
+      }
+      continue;
+    }
+    const parsed = utils.parseKey(data);
+    const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | Error | undefined) : parsed;
+    if (key === undefined || key instanceof Error) {
+      const why = key instanceof Error ? key.message : 'no key found';
+      if (/encrypted|passphrase/i.test(why)) {
+        log(`note: skipping passphrase-protected key ${path}; load it into ssh-agent (ssh-add ${path})`);
+      } else if (explicit) {
+        throw new Rk64Error(
+          'usage',
+          `identity file ${path} is not a private key this client can read (${why})`,
+        );
+      } else {
+        log(`note: skipping ${path}: ${why}`);
+      }
+      continue;
+    }
+    keys.push({ path, key });
+  }
+  return keys;
+}
+
+function authMethods(user: string, keys: LoadedKey[], agent: string | undefined): AnyAuthMethod[] {
+  const methods: AnyAuthMethod[] = [];
+  if (agent) methods.push({ type: 'agent', username: user, agent });
+  for (const { key } of keys) methods.push({ type: 'publickey', username: user, key });
+  return methods;
+}
+
+function mapConnectError(error: Error & { code?: string; level?: string }, where: string): Rk64Error {
+  const code = error.code ?? '';
+  let kind: ErrorKind = 'unreachable';
+  let hint: string | undefined = 'check the address and that the gateway is up';
+  if (error.level === 'client-authentication') {
+    return new Rk64Error(
+      'auth',
+      `${where}: authentication failed (no key was accepted)`,
+      'check --identity, your ssh-agent, and the authorized keys in /data on the gateway',
+      { cause: error },
+    );
+  }
+  if (error.level === 'client-timeout' || code === 'ETIMEDOUT') {
+    kind = 'timeout';
+    hint = 'the gateway did not answer in time; check the network path or raise --timeout';
+  } else if (code === 'ECONNREFUSED' || /refused|administratively prohibited/i.test(error.message)) {
+    kind = 'refused';
+    hint = 'is sshd running and the port right?';
+  } else if (code === 'ECONNRESET' || code === 'EPIPE') {
+    kind = 'connection-lost';
+    hint = 'the connection was reset; try again';
+  }
+  return new Rk64Error(kind, `${where}: ${error.message || code}`, hint, { cause: error });
+}
+
+interface ConnectContext {
+  options: SshOptions;
+  knownHostsPath: string;
+  keys: LoadedKey[];
+  agent: string | undefined;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+async function connectClient(
+  endpoint: SshEndpoint,
+  ctx: ConnectContext,
+  sock?: Readable,
+): Promise<SshClient> {
+  const name = hostKeyName(endpoint.host, endpoint.port);
+  const entries = await readKnownHosts(ctx.knownHostsPath);
+  const where = `ssh ${describeEndpoint(endpoint)}`;
+  let hostKeyError: Rk64Error | undefined;
+
+  const hostVerifier = (key: Buffer, verify: (valid: boolean) => void): void => {
+    const verdict = verifyHostKey(entries, name, key);
+    switch (verdict.result) {
+      case 'match':
+        verify(true);
+        return;
+      case 'revoked':
+        hostKeyError = new Rk64Error(
+          'host-key-changed',
+          `${where}: the host key ${fingerprint(key)} is marked @revoked in ${ctx.knownHostsPath}:${verdict.line}`,
+          'do not connect; ask who administers the gateway',
+        );
+        verify(false);
+        return;
+      case 'changed':
+        hostKeyError = new Rk64Error(
+          'host-key-changed',
+          `${where}: HOST KEY CHANGED: the server offers ${verdict.keyType} ${fingerprint(key)}, ` +
+            `which differs from ${ctx.knownHostsPath}:${verdict.line}`,
+          `if the gateway was reinstalled, remove that line (ssh-keygen -R '${name}' -f ${ctx.knownHostsPath}); otherwise do not connect`,
+        );
+        verify(false);
+        return;
+      case 'unknown':
+        if (ctx.options.acceptNewHostKey) {
+          appendKnownHost(ctx.knownHostsPath, name, key).then(
+            () => {
+              ctx.log(`recorded host key ${fingerprint(key)} for ${name} in ${ctx.knownHostsPath}`);
+              verify(true);
+            },
+            (error: Error) => {
+              hostKeyError = new Rk64Error(
+                'host-key-unknown',
+                `${where}: cannot record the host key in ${ctx.knownHostsPath}: ${error.message}`,
+              );
+              verify(false);
+            },
+          );
+          return;
+        }
+        hostKeyError = new Rk64Error(
+          'host-key-unknown',
+          `${where}: host key ${keyTypeLabel(key)} ${fingerprint(key)} is not in ${ctx.knownHostsPath}` +
+            (verdict.otherTypesKnown.length
+              ? ` (only ${verdict.otherTypesKnown.join(', ')} keys are known)`
+              : ''),
+          'verify the fingerprint on the gateway console, then retry with --accept-new-host-key',
+        );
+        verify(false);
+    }
+  };
+
+  const config: ConnectConfig = {
+    host: endpoint.host,
+    port: endpoint.port,
+    username: endpoint.user,
+    readyTimeout: ctx.timeoutMs,
+    keepaliveInterval: ctx.options.keepaliveIntervalMs ?? 15_000,
+    keepaliveCountMax: ctx.options.keepaliveCountMax ?? 3,
+    hostVerifier,
+    authHandler: authMethods(endpoint.user, ctx.keys, ctx.agent),
+    algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(entries, name)) },
+    ...(sock ? { sock } : {}),
+  };
+
+  return new Promise<SshClient>((resolve, reject) => {
+    const client = new Client();
+    let settled = false;
+    client.once('ready', () => {
+      settled = true;
+      resolve(client);
+    });
+    client.once('error', (error: Error & { code?: string; level?: string }) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(hostKeyError ?? mapConnectError(error, where));
+    });
+    client.once('close', () => {
+      if (settled) return;
+      settled = true;
+      reject(
+        hostKeyError ??
+          new Rk64Error('connection-lost', `${where}: the server closed the connection during login`),
+      );
+    });
+    client.connect(config);
+  });
+}
+
+function keyTypeLabel(key: Buffer): string {
+  const length = key.length >= 4 ? key.readUInt32BE(0) : 0;
+  return key.subarray(4, 4 + length).toString('latin1');
+}
+
+function forward(jump: SshClient, target: SshEndpoint, where: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    jump.forwardOut('127.0.0.1', 0, target.host, target.port, (error, channel) => {
+      if (error)
+        reject(mapConnectError(error, `${where}: jump host could not open ${target.host}:${target.port}`));
+      else resolve(channel);
+    });
+  });
+}
+
+export async function connectSsh(target: SshTarget, options: SshOptions = {}): Promise<SshTransport> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((): void => undefined);
+  const explicit = target.identityFiles ?? options.identityFiles;
+  const paths = explicit ?? DEFAULT_KEY_NAMES.map((n) => join(sshDir(env), n));
+  const keys = await loadKeys(paths, explicit !== undefined, log);
+  const agent = options.agentSocket ?? env.SSH_AUTH_SOCK;
+  const agentUsable = agent
+    ? await stat(agent).then(
+        () => true,
+        () => false,
+      )
+    : false;
+  if (keys.length === 0 && !agentUsable) {
+    throw new Rk64Error(
+      'auth',
+      `ssh ${describeEndpoint(target)}: no usable key (none of ${paths.join(', ')} and no ssh-agent)`,
+      'pass --identity FILE or start ssh-agent and ssh-add a key',
+    );
+  }
+  const ctx: ConnectContext = {
+    options,
+    knownHostsPath: options.knownHostsPath ?? join(sshDir(env), 'known_hosts'),
+    keys,
+    agent: agentUsable ? agent : undefined,
+    timeoutMs: options.connectTimeoutMs ?? 15_000,
+    log,
+  };
+  let jumpClient: SshClient | undefined;
+  if (target.jump) {
+    jumpClient = await connectClient(target.jump, ctx);
+    try {
+      const channel = await forward(jumpClient, target, `ssh ${describeEndpoint(target.jump)}`);
+      const client = await connectClient(target, ctx, channel);
+      return new SshTransport(target, client, jumpClient);
+    } catch (error) {
+      jumpClient.end();
+      throw error;
+    }
+  }
+  return new SshTransport(target, await connectClient(target, ctx));
+}
+
+/** Quote for a POSIX shell. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export class SshTransport implements Transport {
+  readonly kind = 'ssh' as const;
+  readonly description: string;
+  private lostError: Rk64Error | undefined;
+  private closed = false;
+
+  constructor(
+    target: SshTarget,
+    private readonly client: SshClient,
+    private readonly jump?: SshClient,
+  ) {
+    this.description =
+      `ssh://${describeEndpoint(target)}` + (target.jump ? ` via ${describeEndpoint(target.jump)}` : '');
+    const onGone = (): void => {
+      if (!this.closed && !this.lostError) {
+        this.lostError = new Rk64Error(
+          'connection-lost',
+          `${this.description}: connection lost`,
+          'the gateway or the network went away; reconnect',
+        );
+      }
+    };
+    client.on('close', onGone);
+    client.on('error', onGone);
+  }
+
+  private checkAlive(): void {
+    if (this.lostError) throw this.lostError;
+    if (this.closed) throw new Rk64Error('connection-lost', `${this.description}: connection already closed`);
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.checkAlive();
+    return new Promise((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      let done = false;
+      let channel: ClientChannel | undefined;
+      const finish = (error: Rk64Error | undefined, result?: ExecResult): void => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.client.removeListener('close', onClose);
+        if (error) reject(error);
+        else if (result) resolve(result);
+      };
+      const stop = (): void => {
+        if (!channel) return;
+        try {
+          channel.signal('KILL');
+        } catch {
+          // the server may not support signals; closing the channel is enough
+        }
+        channel.close();
+      };
+      const onAbort = (): void => {
+        stop();
+        finish(new Rk64Error('aborted', `${this.description}: '${command}' was cancelled`));
+      };
+      const onClose = (): void => {
+        finish(
+          new Rk64Error(
+            'connection-lost',
+            `${this.description}: connection lost while running '${command}'`,
+            'the gateway or the network went away; reconnect and check whether the command completed',
+          ),
+        );
+      };
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              stop();
+              finish(
+                new Rk64Error(
+                  'timeout',
+                  `${this.description}: '${command}' did not finish within ${Math.round(options.timeoutMs! / 1000)} s`,
+                  'raise --timeout or check the gateway',
+                ),
+              );
+            }, options.timeoutMs);
+      if (options.signal?.aborted) {
+        onAbort();
+        return;
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.client.once('close', onClose);
+      this.client.exec(command, (error, stream) => {
+        if (error) {
+          finish(new Rk64Error('remote', `${this.description}: cannot start '${command}': ${error.message}`));
+          return;
+        }
+        channel = stream;
+        if (done) {
+          stop();
+          return;
+        }
+        stream.setEncoding('utf8');
+        stream.stderr.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          stdout += chunk;
+          options.onStdout?.(chunk);
+        });
+        stream.stderr.on('data', (chunk: string) => (stderr += chunk));
+        stream.on('close', (code: number | null | undefined, signal?: string) => {
+          // A channel closed without an exit status means the connection died under it.
+          if (typeof code === 'number') {
+            finish(undefined, { stdout, stderr, exitCode: code });
+          } else if (signal) {
+            finish(undefined, { stdout, stderr, exitCode: 128 + signalNumber(signal) });
+          } else {
+            setImmediate(onClose);
+          }
+        });
+      });
+    });
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) => {
+      this.client.sftp((error, sftp) => {
+        if (error) {
+          reject(new Rk64Error('remote', `${this.description}: SFTP is not available: ${error.message}`));
+        } else resolve(sftp);
+      });
+    });
+  }
+
+  async upload(localPath: string, remotePath: string, options: UploadOptions = {}): Promise<void> {
+    this.checkAlive();
+    const totalBytes = (await stat(localPath)).size;
+    const sftp = await this.sftp();
+    const partPath = `${remotePath}.part`;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const source = createReadStream(localPath);
+        const sink = sftp.createWriteStream(partPath, { mode: 0o644 });
+        let bytesSent = 0;
+        let failed = false;
+        const fail = (error: Error): void => {
+          if (failed) return;
+          failed = true;
+          source.destroy();
+          sink.destroy();
+          reject(error);
+        };
+        const onAbort = (): void => fail(new Rk64Error('aborted', `upload of ${localPath} was cancelled`));
+        if (options.signal?.aborted) return onAbort();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        source.on('data', (chunk) => {
+          bytesSent += chunk.length;
+          options.onProgress?.({ bytesSent, totalBytes });
+        });
+        source.on('error', (e) => fail(new Rk64Error('usage', `cannot read ${localPath}: ${e.message}`)));
+        sink.on('error', (e: Error) =>
+          fail(new Rk64Error('remote', `${this.description}: cannot write ${partPath}: ${e.message}`)),
+        );
+        sink.on('close', () => {
+          options.signal?.removeEventListener('abort', onAbort);
+          if (failed) return;
+          if (this.lostError) return fail(this.lostError);
+          resolve();
+        });
+        this.client.once('close', () =>
+          fail(new Rk64Error('connection-lost', `${this.description}: connection lost during upload`)),
+        );
+        source.pipe(sink);
+      });
+      await new Promise<void>((resolve, reject) => {
+        sftp.ext_openssh_rename(partPath, remotePath, (error) => {
+          if (error)
+            reject(
+              new Rk64Error('remote', `${this.description}: cannot rename ${partPath}: ${error.message}`),
+            );
+          else resolve();
+        });
+      });
+      if (totalBytes === 0) options.onProgress?.({ bytesSent: 0, totalBytes });
+    } catch (error) {
+      if (!this.lostError) await new Promise<void>((resolve) => sftp.unlink(partPath, () => resolve()));
+      throw error;
+    } finally {
+      sftp.end();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.end();
+    this.jump?.end();
+  }
+}
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  KILL: 9,
+  SEGV: 11,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+};
+function signalNumber(name: string): number {
+  return SIGNALS[name.replace(/^SIG/, '')] ?? 0;
+}

@@ -1,0 +1,215 @@
+// The SSH transport against a real OpenSSH sshd on loopback.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rk64Error } from '../../../src/core/errors.js';
+import type { SshOptions } from '../../../src/core/transport/ssh.js';
+import { connectSsh } from '../../../src/core/transport/ssh.js';
+import type { SshTarget } from '../../../src/core/target.js';
+import type { KeyPair, Sshd } from '../../lib/sshd.js';
+import { makeKey, startSshd } from '../../lib/sshd.js';
+
+let dir: string;
+let userKey: KeyPair;
+let sshd: Sshd;
+let knownHosts: string;
+
+function target(server: Sshd = sshd): SshTarget {
+  return { kind: 'ssh', name: 'test', host: server.host, port: server.port, user: 'root' };
+}
+
+function opts(extra: SshOptions = {}): SshOptions {
+  return {
+    knownHostsPath: knownHosts,
+    identityFiles: [userKey.path],
+    agentSocket: '',
+    connectTimeoutMs: 10_000,
+    ...extra,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Rk64Error> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Rk64Error);
+  return error as Rk64Error;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rk64-ssh-test-'));
+  userKey = await makeKey(dir, 'id_ed25519');
+  sshd = await startSshd({ authorizedKeys: [userKey.publicLine] });
+  knownHosts = join(dir, 'known_hosts');
+  await writeFile(knownHosts, `# test\n${sshd.knownHostsLine}\n`);
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ssh transport', () => {
+  it('runs commands and returns stdout, stderr and exit codes', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const ok = await t.exec('echo hello; echo oops >&2');
+      expect(ok).toEqual({ stdout: 'hello\n', stderr: 'oops\n', exitCode: 0 });
+      expect((await t.exec('exit 7')).exitCode).toBe(7);
+      expect((await t.exec('false')).exitCode).toBe(1);
+      const lines = await t.exec('seq 1 3');
+      expect(lines.stdout).toBe('1\n2\n3\n');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('times out a command that does not finish', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const error = await rejection(t.exec('sleep 20', { timeoutMs: 500 }));
+      expect(error.kind).toBe('timeout');
+      expect((await t.exec('echo still usable')).stdout).toBe('still usable\n');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('uploads a file via a .part name and the content arrives intact', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const data = randomBytes(3 * 1024 * 1024 + 17);
+      const local = join(dir, 'bundle.raucb');
+      await writeFile(local, data);
+      const remote = join(dir, 'uploaded.raucb');
+      const progress: number[] = [];
+      await t.upload(local, remote, { onProgress: (p) => progress.push(p.bytesSent) });
+      const sum = await t.exec(`sha256sum ${remote}`);
+      expect(sum.stdout.split(' ')[0]).toBe(createHash('sha256').update(data).digest('hex'));
+      expect(progress.at(-1)).toBe(data.length);
+      expect(progress.length).toBeGreaterThan(1);
+      await expect(access(`${remote}.part`)).rejects.toThrow();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('an upload into a missing directory fails clearly and leaves no file', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const local = join(dir, 'small');
+      await writeFile(local, 'x');
+      const error = await rejection(t.upload(local, join(dir, 'no-such-dir', 'f')));
+      expect(error.kind).toBe('remote');
+      expect(error.message).toContain('no-such-dir/f.part');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses an unknown host before authenticating, and records it only with accept-new', async () => {
+    const fresh = join(dir, 'known_hosts_empty');
+    const logins = (): number => sshd.log().split('Accepted publickey').length;
+    const before = logins();
+    const error = await rejection(connectSsh(target(), opts({ knownHostsPath: fresh })));
+    expect(error.kind).toBe('host-key-unknown');
+    expect(error.message).toContain(fresh);
+    expect(error.hint).toContain('--accept-new-host-key');
+    expect(error.exitCode).toBe(4);
+    expect(logins()).toBe(before); // refused before authenticating
+    await expect(access(fresh)).rejects.toThrow();
+
+    const t = await connectSsh(target(), opts({ knownHostsPath: fresh, acceptNewHostKey: true }));
+    await t.close();
+    expect(await readFile(fresh, 'utf8')).toBe(`${sshd.knownHostsLine}\n`);
+    const again = await connectSsh(target(), opts({ knownHostsPath: fresh }));
+    await again.close();
+  });
+
+  it('refuses a changed host key, naming the known_hosts line, even with accept-new', async () => {
+    const other = await makeKey(dir, 'other_host_key');
+    const stale = join(dir, 'known_hosts_stale');
+    await writeFile(
+      stale,
+      `# line 1\n\n[127.0.0.1]:${sshd.port} ${other.type} ${other.blob.toString('base64')}\n`,
+    );
+    const error = await rejection(
+      connectSsh(target(), opts({ knownHostsPath: stale, acceptNewHostKey: true })),
+    );
+    expect(error.kind).toBe('host-key-changed');
+    expect(error.message).toContain(`${stale}:3`);
+    expect(error.exitCode).toBe(4);
+    expect(await readFile(stale, 'utf8')).not.toContain(sshd.hostKey.blob.toString('base64'));
+  });
+
+  it('accepts a hashed known_hosts entry (ssh-keygen -H)', async () => {
+    const hashed = join(dir, 'known_hosts_hashed');
+    await writeFile(hashed, `${sshd.knownHostsLine}\n`);
+    await runHash(hashed);
+    expect(await readFile(hashed, 'utf8')).toMatch(/^\|1\|/);
+    const t = await connectSsh(target(), opts({ knownHostsPath: hashed }));
+    await t.close();
+  });
+
+  it('refuses a key the server does not authorize', async () => {
+    const wrong = await makeKey(dir, 'wrong_key');
+    const error = await rejection(connectSsh(target(), opts({ identityFiles: [wrong.path] })));
+    expect(error.kind).toBe('auth');
+    expect(error.exitCode).toBe(5);
+  });
+
+  it('reports a refused connection', async () => {
+    const closed = { ...target(), port: 1 };
+    const error = await rejection(connectSsh(closed, opts()));
+    expect(error.kind).toBe('refused');
+    expect(error.exitCode).toBe(3);
+  });
+
+  it('reaches the gateway through a jump host', async () => {
+    const jumpKey = await makeKey(dir, 'jump_host_key');
+    const jump = await startSshd({ authorizedKeys: [userKey.publicLine], hostKey: jumpKey });
+    try {
+      await writeFile(knownHosts, `${sshd.knownHostsLine}\n${jump.knownHostsLine}\n`);
+      const viaJump: SshTarget = { ...target(), jump: { host: jump.host, port: jump.port, user: 'root' } };
+      const t = await connectSsh(viaJump, opts());
+      try {
+        expect(t.description).toContain(`via root@127.0.0.1:${jump.port}`);
+        expect((await t.exec('echo through')).stdout).toBe('through\n');
+      } finally {
+        await t.close();
+      }
+      expect(jump.log()).toMatch(/direct-tcpip|Accepted publickey/);
+    } finally {
+      await jump.stop();
+      await writeFile(knownHosts, `${sshd.knownHostsLine}\n`);
+    }
+  });
+
+  it('a server killed mid-command gives a connection-lost error', async () => {
+    const doomedKey = await makeKey(dir, 'doomed_host_key');
+    const doomed = await startSshd({ authorizedKeys: [userKey.publicLine], hostKey: doomedKey });
+    const kh = join(dir, 'known_hosts_doomed');
+    await writeFile(kh, `${doomed.knownHostsLine}\n`);
+    try {
+      const t = await connectSsh(target(doomed), opts({ knownHostsPath: kh }));
+      const pending = t.exec('echo started; sleep 60');
+      setTimeout(() => void doomed.kill(), 500);
+      const error = await rejection(pending);
+      expect(error.kind).toBe('connection-lost');
+      expect(error.message).toContain('sleep 60');
+      const next = await rejection(t.exec('true'));
+      expect(next.kind).toBe('connection-lost');
+      await t.close();
+    } finally {
+      await doomed.stop();
+    }
+  });
+});
+
+async function runHash(path: string): Promise<void> {
+  const { runOk } = await import('../../lib/exec.js');
+  await runOk('ssh-keygen', ['-q', '-H', '-f', path]);
+}
