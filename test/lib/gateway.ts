@@ -1,0 +1,175 @@
+// The test gateway for tests: a real aarch64 gateway in QEMU (test/gateway/gateway), built once
+// and cached under /var/cache/rk64/gateway, booted per test file. Every test that needs a gateway
+// goes through startGateway(); e2e scenarios use powerCut()/boot() for power loss and QMP for the
+// rest. The shell command is the one implementation: this module only drives it.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run, runOk, repoRoot } from './exec.js';
+import type { RunOptions, RunResult } from './exec.js';
+
+export const gatewayCommand = join(repoRoot, 'test/gateway/gateway');
+const qmpCommand = join(repoRoot, 'test/gateway/qmp');
+
+/** What `gateway up --json` prints (test/gateway/gateway write_state). */
+export interface GatewayState {
+  name: string;
+  build: string;
+  sshPort: number;
+  /** ssh://root@127.0.0.1:PORT */
+  sshTarget: string;
+  serialPath: string;
+  serialLog: string;
+  /** QMP unix socket. */
+  qmp: string;
+  /** Network namespace holding the LAN tap (the gateway's eth1 is on the other end). */
+  netns: string;
+  lanInterface: string;
+  disk: string;
+  /** Private key whose public half was provisioned for root. */
+  identity: string;
+  /** known_hosts holding the host keys read from the serial console. */
+  knownHosts: string;
+  /** rk64 config with the profiles gateway-NAME and gateway-NAME-serial. */
+  config: string;
+  wanMac: string;
+  lanMac: string;
+  startedAt: number;
+  bootToSshMs: number;
+}
+
+/** build.json of the cached image (test/gateway/gateway cmd_build). */
+export interface GatewayBuild {
+  key: string;
+  base: string;
+  kernel: string;
+  baseSeconds: number;
+  imageSeconds: number;
+  builtAt: string;
+}
+
+export interface StartOptions {
+  /** Instance name; defaults to a unique one per call so test files never share a disk. */
+  name?: string;
+  /** Start from the pristine built disk (a first boot). Default true. */
+  fresh?: boolean;
+  /** Extra environment for the gateway command (e.g. GATEWAY_BOOT_TIMEOUT). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Gateway {
+  readonly name: string;
+  /** Current state; sshPort and serialPath change when the gateway is booted again. */
+  readonly state: GatewayState;
+  readonly sshTarget: string;
+  readonly sshPort: number;
+  readonly serialPath: string;
+  /** ssh(1) options that log in as root with strict host-key checking. */
+  sshArgs(): string[];
+  /** Run a command on the gateway over SSH (system ssh, strict host-key checking). */
+  ssh(command: string, options?: RunOptions): Promise<RunResult>;
+  sshOk(command: string, options?: RunOptions): Promise<RunResult>;
+  /** Send one QMP command; resolves with its "return" value. */
+  qmp(command: string, args?: Record<string, unknown>): Promise<unknown>;
+  /** The serial console log so far (everything since the instance was first started). */
+  serialLog(): Promise<string>;
+  /** Pull the plug: QEMU quits at once, the disk keeps whatever reached it. */
+  powerCut(): Promise<void>;
+  /** Boot the same disk again (after powerCut or stop) and wait for SSH. */
+  boot(): Promise<void>;
+  /** Stop QEMU and remove the LAN namespace. */
+  stop(): Promise<void>;
+}
+
+const upTimeoutMs = 900_000;
+
+/** Build (or reuse) the cached gateway image; returns its build.json. */
+export async function buildGateway(env?: NodeJS.ProcessEnv): Promise<GatewayBuild & { dir: string }> {
+  const result = await runOk('bash', [gatewayCommand, 'build'], { timeoutMs: upTimeoutMs, env: { ...process.env, ...env } });
+  const dir = result.stdout.trim().split('\n').pop() ?? '';
+  const build = JSON.parse(await readFile(join(dir, 'build.json'), 'utf8')) as GatewayBuild;
+  return { ...build, dir };
+}
+
+async function up(name: string, fresh: boolean, env: NodeJS.ProcessEnv | undefined): Promise<GatewayState> {
+  const args = [gatewayCommand, 'up', '--name', name, '--json', '--isolated'];
+  if (fresh) args.push('--fresh');
+  const result = await run('bash', args, { timeoutMs: upTimeoutMs, env: { ...process.env, ...env } });
+  if (result.code !== 0) {
+    const log = await readFile(join(instanceDir(name, env), 'serial.log'), 'utf8').catch(() => '(no serial log)');
+    throw new Error(
+      `gateway up --name ${name} failed (exit ${result.code ?? result.signal}):\n${result.stderr}\n--- last serial output ---\n${log.slice(-6000)}`,
+    );
+  }
+  return JSON.parse(result.stdout) as GatewayState;
+}
+
+function instanceDir(name: string, env: NodeJS.ProcessEnv | undefined): string {
+  const cache = env?.RK64_CACHE ?? process.env.RK64_CACHE ?? '/var/cache/rk64';
+  const state = env?.GATEWAY_STATE ?? process.env.GATEWAY_STATE ?? join(cache, 'gateway', 'instances');
+  return join(state, name);
+}
+
+export function qmp(socket: string, command: string, args?: Record<string, unknown>): Promise<unknown> {
+  const argv = [qmpCommand, socket, command];
+  if (args) argv.push(JSON.stringify(args));
+  return runOk('python3', argv, { timeoutMs: 60_000 }).then((r) => JSON.parse(r.stdout) as unknown);
+}
+
+/** Build if needed, boot a gateway and wait until SSH answers with the provisioned key. */
+export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
+  const name = options.name ?? `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const env = options.env;
+  let state = await up(name, options.fresh ?? true, env);
+  const gatewayEnv = { ...process.env, ...env };
+
+  const sshArgs = (): string[] => [
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${state.knownHosts}`,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'ConnectTimeout=20',
+    '-o',
+    'LogLevel=ERROR',
+    '-i',
+    state.identity,
+    '-p',
+    String(state.sshPort),
+    'root@127.0.0.1',
+  ];
+
+  const gateway: Gateway = {
+    name,
+    get state() {
+      return state;
+    },
+    get sshTarget() {
+      return state.sshTarget;
+    },
+    get sshPort() {
+      return state.sshPort;
+    },
+    get serialPath() {
+      return state.serialPath;
+    },
+    sshArgs,
+    ssh: (command, runOptions = {}) => run('ssh', [...sshArgs(), command], { timeoutMs: 120_000, ...runOptions }),
+    sshOk: (command, runOptions = {}) => runOk('ssh', [...sshArgs(), command], { timeoutMs: 120_000, ...runOptions }),
+    qmp: (command, args) => qmp(state.qmp, command, args),
+    serialLog: () => readFile(state.serialLog, 'utf8'),
+    powerCut: async () => {
+      await runOk('bash', [gatewayCommand, 'power-cut', '--name', name], { env: gatewayEnv, timeoutMs: 60_000 });
+    },
+    boot: async () => {
+      state = await up(name, false, env);
+    },
+    stop: async () => {
+      await runOk('bash', [gatewayCommand, 'down', '--name', name], { env: gatewayEnv, timeoutMs: 60_000 });
+    },
+  };
+  return gateway;
+}
