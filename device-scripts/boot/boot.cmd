@@ -1,0 +1,204 @@
+# rk64 A/B boot script (U-Boot hush). Compiled to boot.scr by compile-boot-script.
+#
+# Boot state: GPT partition "uboot-env" at LBA 0x7000 (14 MiB), two copies of a
+# libubootenv redundant environment (crc32 LE + flags byte + "name=value\0...\0\0"),
+# 16 KiB each: copy A at partition offset 0, copy B at 0x4000. Linux uses
+# fw_printenv/fw_setenv with /etc/fw_env.config on the same bytes.
+# Only BOOT_ORDER BOOT_A_LEFT BOOT_B_LEFT _RUT_OH_ are ever read or written.
+# Works without setexpr (Debian's Rock64 U-Boot has none): addresses are built
+# from a 16 MiB aligned scratch prefix, arithmetic is done with lookups.
+# See docs/boot.md for the operator view.
+
+echo "rk64: boot script on ${devtype} ${devnum}"
+
+# ---- scratch memory: first 16 MiB boundary above kernel_addr_r (RAM on every board;
+# the kernel is loaded there only after the state work is done).
+setenv rk64_s
+for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+  for l in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+    if test -z "${rk64_s}"; then
+      if itest 0x${h}${l}000000 -gt ${kernel_addr_r}; then setenv rk64_s 0x${h}${l}; fi
+    fi
+  done
+done
+if test -z "${rk64_s}"; then echo "rk64: no scratch memory above kernel_addr_r=${kernel_addr_r}; resetting"; reset; fi
+
+# ---- forget whatever U-Boot's own environment says about our variables
+setenv BOOT_ORDER
+setenv BOOT_A_LEFT
+setenv BOOT_B_LEFT
+setenv _RUT_OH_
+setenv rk64_va 0
+setenv rk64_vb 0
+setenv rk64_cur none
+setenv rk64_state 0
+
+${devtype} dev ${devnum}
+if part start ${devtype} ${devnum} uboot-env rk64_envstart; then
+  if test "${rk64_envstart}" = "7000"; then
+    setenv rk64_state 1
+  else
+    echo "rk64: uboot-env partition is at block ${rk64_envstart}, expected 7000; boot state ignored"
+  fi
+else
+  echo "rk64: no uboot-env partition; boot state ignored"
+fi
+
+if test "${rk64_state}" = 1; then
+  # both copies in one read: A at +0, B at +0x4000
+  ${devtype} read ${rk64_s}000000 0x7000 0x40
+  # re-join crc and data (U-Boot's env_t has no flags byte) so env import -c checks the crc
+  cp.b ${rk64_s}000000 ${rk64_s}200000 4
+  cp.b ${rk64_s}000005 ${rk64_s}200004 0x3ffb
+  cp.b ${rk64_s}004000 ${rk64_s}300000 4
+  cp.b ${rk64_s}004005 ${rk64_s}300004 0x3ffb
+  # importing a variable name that never exists checks the crc and changes nothing
+  if env import -c ${rk64_s}200000 0x3fff rk64_crc_probe_only; then setenv rk64_va 1; fi
+  if env import -c ${rk64_s}300000 0x3fff rk64_crc_probe_only; then setenv rk64_vb 1; fi
+  # pick the current copy exactly like libubootenv (incremental flags, 0xff wraps to 0)
+  if test "${rk64_va}" = 1 && test "${rk64_vb}" = 1; then
+    if itest.b *${rk64_s}000004 == 0xff && itest.b *${rk64_s}004004 == 0; then
+      setenv rk64_cur b
+    elif itest.b *${rk64_s}004004 == 0xff && itest.b *${rk64_s}000004 == 0; then
+      setenv rk64_cur a
+    elif itest.b *${rk64_s}000004 -gt *${rk64_s}004004; then
+      setenv rk64_cur a
+    else
+      setenv rk64_cur b
+    fi
+  elif test "${rk64_va}" = 1; then
+    setenv rk64_cur a
+  elif test "${rk64_vb}" = 1; then
+    setenv rk64_cur b
+  fi
+  if test "${rk64_cur}" = a; then
+    env import -c ${rk64_s}200000 0x3fff BOOT_ORDER BOOT_A_LEFT BOOT_B_LEFT _RUT_OH_
+  elif test "${rk64_cur}" = b; then
+    env import -c ${rk64_s}300000 0x3fff BOOT_ORDER BOOT_A_LEFT BOOT_B_LEFT _RUT_OH_
+  else
+    echo "rk64: no valid boot state copy (both crc bad or empty); using defaults"
+  fi
+fi
+echo "rk64: state copy=${rk64_cur} (valid a=${rk64_va} b=${rk64_vb})"
+
+# ---- defaults for missing variables (RAUC's U-Boot contract)
+if test -z "${BOOT_ORDER}"; then setenv BOOT_ORDER "A B"; fi
+if env exists BOOT_A_LEFT; then true; else setenv BOOT_A_LEFT 3; fi
+if env exists BOOT_B_LEFT; then true; else setenv BOOT_B_LEFT 3; fi
+echo "rk64: BOOT_ORDER=${BOOT_ORDER} BOOT_A_LEFT=${BOOT_A_LEFT} BOOT_B_LEFT=${BOOT_B_LEFT}"
+
+# ---- choose the first slot in BOOT_ORDER with attempts left; unknown names are skipped
+setenv rk64_slot
+for s in ${BOOT_ORDER}; do
+  if test -z "${rk64_slot}"; then
+    if test "${s}" = A; then
+      if test "${BOOT_A_LEFT}" -gt 0; then setenv rk64_slot A; fi
+    elif test "${s}" = B; then
+      if test "${BOOT_B_LEFT}" -gt 0; then setenv rk64_slot B; fi
+    else
+      echo "rk64: ignoring unknown slot name '${s}' in BOOT_ORDER"
+    fi
+  fi
+done
+
+# rk64_dec: rk64_n -> rk64_n minus one (counters above 9 count as 10)
+setenv rk64_dec 'if test "${rk64_n}" -gt 9; then setenv rk64_n 9; elif test "${rk64_n}" = 9; then setenv rk64_n 8; elif test "${rk64_n}" = 8; then setenv rk64_n 7; elif test "${rk64_n}" = 7; then setenv rk64_n 6; elif test "${rk64_n}" = 6; then setenv rk64_n 5; elif test "${rk64_n}" = 5; then setenv rk64_n 4; elif test "${rk64_n}" = 4; then setenv rk64_n 3; elif test "${rk64_n}" = 3; then setenv rk64_n 2; elif test "${rk64_n}" = 2; then setenv rk64_n 1; else setenv rk64_n 0; fi'
+
+setenv rk64_mode normal
+if test -z "${rk64_slot}"; then
+  # Exhausted: every slot in BOOT_ORDER is at 0. Do not write the state, say so
+  # loudly, wait so the message can be read, then boot the primary slot marked
+  # rk64.boot=exhausted. A health check that marks the slot good restores it.
+  setenv rk64_mode exhausted
+  for s in ${BOOT_ORDER}; do
+    if test -z "${rk64_slot}"; then
+      if test "${s}" = A || test "${s}" = B; then setenv rk64_slot ${s}; fi
+    fi
+  done
+  if test -z "${rk64_slot}"; then setenv rk64_slot A; fi
+  echo "rk64: ************************************************************"
+  echo "rk64: BOOT ATTEMPTS EXHAUSTED: no slot in BOOT_ORDER has attempts left"
+  echo "rk64: booting slot ${rk64_slot} in recovery mode (rk64.boot=exhausted) in 5 s"
+  echo "rk64: ************************************************************"
+  sleep 5
+else
+  if test "${rk64_slot}" = A; then
+    setenv rk64_n ${BOOT_A_LEFT}; run rk64_dec; setenv BOOT_A_LEFT ${rk64_n}
+  else
+    setenv rk64_n ${BOOT_B_LEFT}; run rk64_dec; setenv BOOT_B_LEFT ${rk64_n}
+  fi
+  if test "${rk64_state}" = 1; then
+    # write the OTHER copy with flags+1 so a torn write leaves the current copy intact
+    env export -c -s 0x3fff ${rk64_s}400000 BOOT_ORDER BOOT_A_LEFT BOOT_B_LEFT _RUT_OH_
+    cp.b ${rk64_s}400000 ${rk64_s}600000 4
+    cp.b ${rk64_s}400004 ${rk64_s}600005 0x3ffb
+    setenv rk64_flagaddr none
+    if test "${rk64_cur}" = a; then setenv rk64_flagaddr ${rk64_s}000004; setenv rk64_blk 0x7020; fi
+    if test "${rk64_cur}" = b; then setenv rk64_flagaddr ${rk64_s}004004; setenv rk64_blk 0x7000; fi
+    if test "${rk64_cur}" = none; then setenv rk64_blk 0x7000; mw.b ${rk64_s}600004 0x01 1; fi
+    if test "${rk64_flagaddr}" != none; then
+      # flags+1 without setexpr: walk 00..ff, the value after the match is the new flag
+      setenv rk64_hit 0
+      for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+        for l in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+          if test "${rk64_hit}" = 1; then mw.b ${rk64_s}600004 0x${h}${l} 1; setenv rk64_hit 2; fi
+          if test "${rk64_hit}" = 0; then
+            if itest.b *${rk64_flagaddr} == 0x${h}${l}; then setenv rk64_hit 1; fi
+          fi
+        done
+      done
+      if test "${rk64_hit}" = 1; then mw.b ${rk64_s}600004 0x00 1; fi
+    fi
+    if ${devtype} write ${rk64_s}600000 ${rk64_blk} 0x20; then
+      echo "rk64: state saved (block ${rk64_blk}) BOOT_A_LEFT=${BOOT_A_LEFT} BOOT_B_LEFT=${BOOT_B_LEFT}"
+    else
+      echo "rk64: WARNING: could not write the boot state; booting anyway"
+    fi
+  fi
+fi
+
+# ---- kernel command line: built from scratch, nothing from the stored state but the flag
+if test "${rk64_slot}" = A; then setenv rk64_label a; else setenv rk64_label b; fi
+setenv rk64_console
+if test "${soc}" = rk3328; then
+  # Rock64: UART2 console; a 60+ MiB kernel at 0x02080000 overlaps the default ramdisk address
+  setenv rk64_console "console=ttyS2,1500000"
+  setenv ramdisk_addr_r 0x08000000
+elif test "${board}" = qemu-arm; then
+  setenv rk64_console "console=ttyAMA0"
+fi
+setenv rk64_extra
+if test "${_RUT_OH_}" = 1; then
+  echo "rk64: break-glass requested (_RUT_OH_=1): serial root console for this boot"
+  setenv rk64_extra "rk64.breakglass=1"
+fi
+if test "${rk64_mode}" = exhausted; then setenv rk64_extra "${rk64_extra} rk64.boot=exhausted"; fi
+setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro rauc.slot=${rk64_slot} panic=10 ${rk64_console} ${rk64_extra}"
+
+# ---- load and boot; any failure resets, so the counter decides the next attempt
+if part number ${devtype} ${devnum} boot-${rk64_label} rk64_bootpart; then true; else
+  echo "rk64: no partition boot-${rk64_label}; resetting"
+  reset
+fi
+echo "rk64: booting slot ${rk64_slot} from ${devtype} ${devnum}:${rk64_bootpart} (${rk64_mode})"
+if load ${devtype} ${devnum}:${rk64_bootpart} ${kernel_addr_r} Image; then true; else
+  echo "rk64: cannot load Image from boot-${rk64_label}; resetting"
+  reset
+fi
+setenv rk64_initrd -
+if test -e ${devtype} ${devnum}:${rk64_bootpart} initrd; then
+  if load ${devtype} ${devnum}:${rk64_bootpart} ${ramdisk_addr_r} initrd; then
+    setenv rk64_initrd ${ramdisk_addr_r}:${filesize}
+  else
+    echo "rk64: cannot load initrd from boot-${rk64_label}; resetting"
+    reset
+  fi
+fi
+setenv rk64_fdt ${fdtcontroladdr}
+if test -n "${fdt_addr_r}" && test -e ${devtype} ${devnum}:${rk64_bootpart} board.dtb; then
+  if load ${devtype} ${devnum}:${rk64_bootpart} ${fdt_addr_r} board.dtb; then setenv rk64_fdt ${fdt_addr_r}; fi
+fi
+echo "rk64: bootargs: ${bootargs}"
+booti ${kernel_addr_r} ${rk64_initrd} ${rk64_fdt}
+echo "rk64: booti failed for slot ${rk64_slot}; resetting"
+reset

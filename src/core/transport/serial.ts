@@ -1,0 +1,459 @@
+// Serial console transport (serialport): the field engineer's cable to UART2 at 1.5 Mbaud.
+//
+// A console is a stream of characters, not a command channel, so every command is framed:
+//   echo "R<m1>""<m2>B"; ( eval "$(printf %s <base64> | base64 -d)" ) </dev/null 2>&1; echo "R<m1>""<m2>E:$?"
+// The markers only appear joined (`R<m>B`) in the shell's output, never in the echo of the line
+// we typed, so echo is harmless; the exit status rides on the end marker. The command travels as
+// base64 so quoting, history expansion and multi-line scripts cannot confuse the shell, and it runs
+// in a subshell with stdin from /dev/null so `exit` cannot log out the console and nothing it runs
+// can swallow what we type next. Terminal escapes are stripped and kernel log lines
+// (`[   12.345678] ...`) that the kernel prints onto the same console are removed.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { SerialPort } from 'serialport';
+import { Rk64Error } from '../errors.js';
+import type { SerialTarget } from '../target.js';
+import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
+
+export interface SerialOptions {
+  /** How long to wait for any prompt after waking the console. Default 5 s. */
+  wakeTimeoutMs?: number;
+  /** Default per-command timeout when exec() gets none. Default 60 s. */
+  commandTimeoutMs?: number;
+  /** Write pacing for consoles that drop characters: bytes per write and pause between writes. */
+  writeChunkBytes?: number;
+  writeDelayMs?: number;
+  /** Credentials for a login prompt (the password normally comes from RK64_SERIAL_PASSWORD). */
+  user?: string;
+  password?: string;
+  log?: (line: string) => void;
+}
+
+export type ConsoleState = 'shell' | 'login' | 'password' | 'uboot';
+
+// CSI, OSC, and two-character escapes; then other C0 controls except \n and \t.
+const ANSI_RE =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+/** A kernel log line as printed on the console: `[   12.345678] text`. */
+const KERNEL_LINE_RE = /\[ *\d+\.\d{3,}\] [^\n]*\n/g;
+
+export function stripTerminal(text: string): string {
+  return text.replace(/\r\n/g, '\n').replace(/\r/g, '').replace(ANSI_RE, '');
+}
+
+export function dropKernelLines(text: string): string {
+  return text.replace(KERNEL_LINE_RE, '');
+}
+
+/** What is the console showing at the end of `text` (already stripped)? */
+export function detectPrompt(text: string): ConsoleState | undefined {
+  // A kernel message printed after the prompt leaves the prompt on the line before it.
+  const cleaned = dropKernelLines(text);
+  const lines = (cleaned === text ? cleaned : cleaned.replace(/\n+$/, '')).split('\n');
+  const last = (lines.at(-1) ?? '').trimEnd();
+  if (/^(?:=> *)*=>$/.test(last)) return 'uboot';
+  if (/login:$/i.test(last)) return 'login';
+  if (/password:$/i.test(last)) return 'password';
+  if (/[#$%]$/.test(last)) return 'shell';
+  return undefined;
+}
+
+/** Build the framed line for a command, and the markers to look for. */
+export function frameCommand(
+  command: string,
+  marker = randomBytes(6).toString('hex'),
+): {
+  line: string;
+  begin: string;
+  end: string;
+} {
+  const head = marker.slice(0, 4);
+  const tail = marker.slice(4);
+  const encoded = Buffer.from(command, 'utf8').toString('base64');
+  const line =
+    `echo "R${head}""${tail}B"; ( eval "$(printf %s ${encoded} | base64 -d)" ) </dev/null 2>&1; ` +
+    `echo "R${head}""${tail}E:$?"\r`;
+  return { line, begin: `R${marker}B`, end: `R${marker}E:` };
+}
+
+/** Find the framed output in what the console printed so far; undefined until the end marker arrived. */
+export function parseFramed(
+  raw: string,
+  begin: string,
+  end: string,
+): { output: string; exitCode: number } | undefined {
+  const text = dropKernelLines(stripTerminal(raw));
+  const beginMatch = new RegExp(`(?:^|\\n)${begin}\\n?`).exec(text);
+  if (!beginMatch) return undefined;
+  const after = text.slice(beginMatch.index + beginMatch[0].length);
+  const endMatch = new RegExp(`${end}(\\d+)\\n`).exec(after);
+  if (!endMatch) return undefined;
+  return { output: after.slice(0, endMatch.index), exitCode: Number(endMatch[1]) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function connectSerial(
+  target: SerialTarget,
+  options: SerialOptions = {},
+): Promise<SerialTransport> {
+  const port = new SerialPort({ path: target.path, baudRate: target.baud, autoOpen: false, lock: true });
+  await new Promise<void>((resolve, reject) => {
+    port.open((error) => {
+      if (!error) return resolve();
+      const message = error.message;
+      if (/ENOENT|No such file/i.test(message)) {
+        reject(
+          new Rk64Error(
+            'serial-missing',
+            `serial device ${target.path} does not exist`,
+            'check the cable and the device name (ls /dev/ttyUSB* /dev/serial/by-id)',
+          ),
+        );
+      } else if (/lock|busy|EBUSY|EAGAIN|temporarily unavailable/i.test(message)) {
+        reject(
+          new Rk64Error(
+            'serial-busy',
+            `serial device ${target.path} is in use by another program`,
+            'close screen/minicom/picocom or the other rk64 on it',
+          ),
+        );
+      } else if (/EACCES|permission/i.test(message)) {
+        reject(
+          new Rk64Error(
+            'serial-busy',
+            `no permission to open ${target.path}`,
+            'add yourself to the dialout group or run as root',
+          ),
+        );
+      } else {
+        reject(new Rk64Error('serial-missing', `cannot open serial device ${target.path}: ${message}`));
+      }
+    });
+  });
+  const transport = new SerialTransport(target, port, options);
+  try {
+    await transport.wake();
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+  return transport;
+}
+
+export class SerialTransport implements Transport {
+  readonly kind = 'serial' as const;
+  readonly description: string;
+  private raw = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private listeners = new Set<() => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private lostError: Rk64Error | undefined;
+  private closed = false;
+  private received = 0;
+  private lastDataAt = 0;
+
+  constructor(
+    target: SerialTarget,
+    private readonly port: SerialPort,
+    private readonly options: SerialOptions,
+  ) {
+    this.description = `serial:${target.path}@${target.baud}`;
+    port.on('data', (data: Buffer) => {
+      this.received += data.length;
+      this.lastDataAt = Date.now();
+      this.raw += this.decoder.write(data);
+      // Bound memory on a chatty console: keep the tail only.
+      if (this.raw.length > 4_000_000) this.raw = this.raw.slice(-2_000_000);
+      for (const listener of [...this.listeners]) listener();
+    });
+    port.on('close', () => {
+      if (!this.closed) {
+        this.lostError = new Rk64Error(
+          'connection-lost',
+          `${this.description}: the serial device went away`,
+          'check the USB cable',
+        );
+      }
+      for (const listener of [...this.listeners]) listener();
+    });
+    port.on('error', () => undefined);
+  }
+
+  private async write(text: string): Promise<void> {
+    const chunk = this.options.writeChunkBytes ?? 0;
+    const delay = this.options.writeDelayMs ?? 0;
+    const pieces = chunk > 0 ? (text.match(new RegExp(`[\\s\\S]{1,${chunk}}`, 'g')) ?? []) : [text];
+    for (const [index, piece] of pieces.entries()) {
+      await new Promise<void>((resolve, reject) => {
+        this.port.write(piece, (error) => (error ? reject(error) : resolve()));
+      });
+      await new Promise<void>((resolve) => this.port.drain(() => resolve()));
+      if (delay > 0 && index < pieces.length - 1) await sleep(delay);
+    }
+  }
+
+  /** Wait until `check` returns a value, re-checking on every byte; reject after `ms`. */
+  private waitFor<T>(
+    check: () => T | undefined,
+    ms: number,
+    onTimeout: () => Rk64Error,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const listener = (): void => {
+        if (this.lostError) {
+          cleanup();
+          reject(this.lostError);
+          return;
+        }
+        const value = check();
+        if (value !== undefined) {
+          cleanup();
+          resolve(value);
+        }
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(new Rk64Error('aborted', `${this.description}: cancelled`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(onTimeout());
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.listeners.add(listener);
+      listener();
+    });
+  }
+
+  private state(): ConsoleState | undefined {
+    return detectPrompt(stripTerminal(this.raw.slice(-4096)));
+  }
+
+  /**
+   * The prompt the console settled on: a prompt at the end of the output and nothing new for a
+   * moment, so a second prompt still on its way (e.g. the answer to our wake-up CR) is not missed.
+   */
+  private settledPrompt(ms: number, onTimeout: () => Rk64Error): Promise<ConsoleState> {
+    const quietMs = 250;
+    return new Promise<ConsoleState>((resolve, reject) => {
+      const deadline = Date.now() + ms;
+      const poll = (): void => {
+        if (this.lostError) return reject(this.lostError);
+        const state = this.state();
+        if (state !== undefined && Date.now() - this.lastDataAt >= quietMs) return resolve(state);
+        if (Date.now() > deadline) return reject(onTimeout());
+        setTimeout(poll, 50);
+      };
+      poll();
+    });
+  }
+
+  /** Wake the console and get to a shell prompt, logging in if it asks. */
+  async wake(): Promise<void> {
+    const total = this.options.wakeTimeoutMs ?? 5000;
+    const deadline = Date.now() + total;
+    let state: ConsoleState | undefined;
+    while (Date.now() < deadline && state === undefined) {
+      this.raw = '';
+      await this.write('\r');
+      // Give a prompt time to appear and settle (a login banner may still be arriving).
+      state = await this.settledPrompt(
+        Math.min(1500, Math.max(100, deadline - Date.now())),
+        () => new Rk64Error('serial-silent', ''),
+      ).catch((error: unknown) => {
+        if (error instanceof Rk64Error && error.kind === 'serial-silent') return undefined;
+        throw error;
+      });
+    }
+    if (state === undefined) {
+      if (this.received === 0) {
+        throw new Rk64Error(
+          'serial-silent',
+          `${this.description}: no answer from the console within ${Math.round(total / 1000)} s`,
+          'check the cable (TX/RX crossed? GND?), the baud rate (Rock64: 1500000) and that the gateway is powered',
+        );
+      }
+      const last = stripTerminal(this.raw).trim().split('\n').at(-1) ?? '';
+      throw new Rk64Error(
+        'protocol',
+        `${this.description}: the console answered but shows no prompt rk64 recognises (last line: ${JSON.stringify(last.slice(-80))})`,
+        'check the baud rate, or open the console with a terminal program to see what it shows',
+      );
+    }
+    if (state === 'uboot') {
+      throw new Rk64Error(
+        'remote',
+        `${this.description}: the gateway is at the U-Boot prompt (=>), not in Linux`,
+        "type 'boot' on the console (or power-cycle the gateway) and try again",
+      );
+    }
+    if (state === 'login' || state === 'password') await this.login(state);
+  }
+
+  private async login(initial: ConsoleState): Promise<void> {
+    const user = this.options.user;
+    if (initial === 'login') {
+      if (!user) {
+        throw new Rk64Error(
+          'auth',
+          `${this.description}: the console asks for a login`,
+          'give a user (profile field "user") and the password in RK64_SERIAL_PASSWORD',
+        );
+      }
+      this.raw = '';
+      await this.write(`${user}\r`);
+    }
+    let state = await this.settledPrompt(10_000, () => this.silentAfterLogin());
+    if (state === 'password') {
+      if (this.options.password === undefined) {
+        throw new Rk64Error(
+          'auth',
+          `${this.description}: the console asks for a password`,
+          'set RK64_SERIAL_PASSWORD',
+        );
+      }
+      this.raw = '';
+      await this.write(`${this.options.password}\r`);
+      state = await this.settledPrompt(15_000, () => this.silentAfterLogin());
+    }
+    if (state !== 'shell') {
+      throw new Rk64Error(
+        'auth',
+        `${this.description}: login as '${user ?? ''}' failed`,
+        'check the user and RK64_SERIAL_PASSWORD',
+      );
+    }
+  }
+
+  private silentAfterLogin(): Rk64Error {
+    return new Rk64Error('serial-silent', `${this.description}: no prompt after logging in`);
+  }
+
+  /** Run one command at a time: the console is a single stream. */
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task, task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return this.serialize(() => this.execNow(command, options));
+  }
+
+  private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
+    if (this.lostError) throw this.lostError;
+    if (this.closed) throw new Rk64Error('connection-lost', `${this.description}: already closed`);
+    const { line, begin, end } = frameCommand(command);
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? 60_000;
+    this.raw = '';
+    const receivedBefore = this.received;
+    let streamed = 0;
+    await this.write(line);
+    try {
+      const result = await this.waitFor(
+        () => {
+          const framed = parseFramed(this.raw, begin, end);
+          if (options.onStdout) {
+            const partial = partialOutput(this.raw, begin);
+            if (partial.length > streamed) {
+              options.onStdout(partial.slice(streamed));
+              streamed = partial.length;
+            }
+          }
+          return framed;
+        },
+        timeoutMs,
+        () =>
+          this.received === receivedBefore
+            ? new Rk64Error(
+                'serial-silent',
+                `${this.description}: the console went silent (no echo, no output for ${Math.round(timeoutMs / 1000)} s)`,
+                'check the cable and that the gateway is running',
+              )
+            : new Rk64Error(
+                'timeout',
+                `${this.description}: '${command}' did not finish within ${Math.round(timeoutMs / 1000)} s`,
+                'raise --timeout or check the gateway',
+              ),
+        options.signal,
+      );
+      if (options.onStdout && result.output.length > streamed)
+        options.onStdout(result.output.slice(streamed));
+      return { stdout: result.output, stderr: '', exitCode: result.exitCode };
+    } catch (error) {
+      // Interrupt whatever is still running so the console returns to its prompt.
+      if (!this.lostError && !this.closed) await this.write('\x03').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Small files only: base64 lines appended to `<remote>.part.b64`, decoded, checked, renamed. */
+  async upload(localPath: string, remotePath: string, options: UploadOptions = {}): Promise<void> {
+    const data = await readFile(localPath);
+    const encoded = data.toString('base64');
+    const part = `${remotePath}.part`;
+    const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+    const must = async (command: string, what: string): Promise<string> => {
+      if (options.signal?.aborted) throw new Rk64Error('aborted', `upload of ${localPath} was cancelled`);
+      const result = await this.exec(command, { signal: options.signal });
+      if (result.exitCode !== 0) {
+        await this.exec(`rm -f ${q(part)} ${q(`${part}.b64`)}`).catch(() => undefined);
+        throw new Rk64Error(
+          'remote',
+          `${this.description}: ${what} failed: ${result.stdout.trim().split('\n').at(-1) ?? ''}`,
+        );
+      }
+      return result.stdout;
+    };
+    await must(`: > ${q(`${part}.b64`)}`, `creating ${part}.b64`);
+    const lineChars = 1024;
+    for (let offset = 0; offset < encoded.length; offset += lineChars * 2) {
+      const lines = [
+        encoded.slice(offset, offset + lineChars),
+        encoded.slice(offset + lineChars, offset + lineChars * 2),
+      ]
+        .filter((l) => l.length > 0)
+        .join('\n');
+      await must(`printf '%s\\n' ${lines.split('\n').join(' ')} >> ${q(`${part}.b64`)}`, 'writing a chunk');
+      const bytesSent = Math.min(data.length, Math.floor(((offset + lineChars * 2) * 3) / 4));
+      options.onProgress?.({ bytesSent, totalBytes: data.length });
+    }
+    if (data.length === 0) options.onProgress?.({ bytesSent: 0, totalBytes: 0 });
+    const { createHash } = await import('node:crypto');
+    const sum = createHash('sha256').update(data).digest('hex');
+    await must(
+      `base64 -d ${q(`${part}.b64`)} > ${q(part)} && rm -f ${q(`${part}.b64`)} && ` +
+        `[ "$(sha256sum < ${q(part)} | cut -d' ' -f1)" = ${sum} ] && mv -f ${q(part)} ${q(remotePath)}`,
+      'decoding and checking the upload',
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.port.isOpen) return;
+    await new Promise<void>((resolve) => this.port.close(() => resolve()));
+  }
+}
+
+/** Output seen so far after the begin marker (for streaming); may end mid-line. */
+function partialOutput(raw: string, begin: string): string {
+  const text = dropKernelLines(stripTerminal(raw));
+  const match = new RegExp(`(?:^|\\n)${begin}\\n`).exec(text);
+  if (!match) return '';
+  const after = text.slice(match.index + match[0].length);
+  const cut = after.lastIndexOf('\n');
+  const complete = cut === -1 ? '' : after.slice(0, cut + 1);
+  return complete.replace(/R[0-9a-f]{12}E:\d+\n?$/, '');
+}

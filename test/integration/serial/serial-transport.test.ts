@@ -1,0 +1,160 @@
+// The serial transport against a scripted console on a real socat pty pair: a real interactive
+// bash with echo and a coloured prompt, a login prompt, kernel log noise, a U-Boot prompt, and a
+// silent line.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Rk64Error } from '../../../src/core/errors.js';
+import type { SerialOptions, SerialTransport } from '../../../src/core/transport/serial.js';
+import { connectSerial } from '../../../src/core/transport/serial.js';
+import type { SerialTarget } from '../../../src/core/target.js';
+import type { ConsoleOptions, ScriptedConsole } from '../../lib/serial-console.js';
+import { startConsole } from '../../lib/serial-console.js';
+
+const consoles: ScriptedConsole[] = [];
+const transports: SerialTransport[] = [];
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rk64-serial-test-'));
+});
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((t) => t.close()));
+  await Promise.all(consoles.splice(0).map((c) => c.stop()));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function open(consoleOptions: ConsoleOptions, options: SerialOptions = {}): Promise<SerialTransport> {
+  const c = await startConsole(consoleOptions);
+  consoles.push(c);
+  const target: SerialTarget = { kind: 'serial', name: 't', path: c.device, baud: 1_500_000 };
+  const t = await connectSerial(target, { wakeTimeoutMs: 8000, ...options });
+  transports.push(t);
+  return t;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Rk64Error> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Rk64Error);
+  return error as Rk64Error;
+}
+
+describe('serial transport', () => {
+  it('finds the shell prompt and captures output and exit codes despite echo', async () => {
+    const t = await open({ mode: 'shell' });
+    expect(await t.exec('echo hello')).toEqual({ stdout: 'hello\n', stderr: '', exitCode: 0 });
+    expect((await t.exec('exit 7')).exitCode).toBe(7);
+    expect((await t.exec('ls /nonexistent-rk64')).exitCode).toBe(2);
+    const multi = await t.exec("printf 'a\\nb b\\n\\tc\\n'; echo 'quote '\"'\"' and $HOME and !x'");
+    expect(multi.stdout).toBe("a\nb b\n\tc\nquote ' and $HOME and !x\n");
+    const script = await t.exec('for i in 1 2 3; do\n  echo line $i\ndone\necho err >&2\nfalse');
+    expect(script).toEqual({ stdout: 'line 1\nline 2\nline 3\nerr\n', stderr: '', exitCode: 1 });
+    expect((await t.exec('printf no-newline')).stdout).toBe('no-newline');
+    // the console is still usable after a command that exits the (sub)shell
+    expect((await t.exec('echo after')).stdout).toBe('after\n');
+  });
+
+  it('strips terminal escapes from output', async () => {
+    const t = await open({ mode: 'shell' });
+    const result = await t.exec("printf '\\033[1;32mgreen\\033[0m plain\\n'");
+    expect(result.stdout).toBe('green plain\n');
+  });
+
+  it('tolerates split, delayed writes and interleaved kernel log lines', async () => {
+    const t = await open({ mode: 'shell', kernelNoise: true });
+    const result = await t.exec(
+      "printf 'par'; sleep 0.4; printf 'tial\\n'; sleep 0.7; seq 1 5; sleep 0.4; echo done",
+    );
+    expect(result).toEqual({ stdout: 'partial\n1\n2\n3\n4\n5\ndone\n', stderr: '', exitCode: 0 });
+  });
+
+  it('logs in at a login prompt, and works with write pacing', async () => {
+    const t = await open(
+      { mode: 'login', user: 'root', password: 's3cret' },
+      { user: 'root', password: 's3cret', writeChunkBytes: 16, writeDelayMs: 2 },
+    );
+    const result = await t.exec('echo logged in as $(id -un)');
+    expect(result.stdout).toBe('logged in as root\n');
+  });
+
+  it('refuses a login prompt without credentials, and a wrong password', async () => {
+    const c = await startConsole({ mode: 'login', password: 'right' });
+    consoles.push(c);
+    const target: SerialTarget = { kind: 'serial', name: 't', path: c.device, baud: 1_500_000 };
+    const none = await rejection(connectSerial(target, { wakeTimeoutMs: 8000 }));
+    expect(none.kind).toBe('auth');
+    expect(none.message).toContain('asks for a login');
+    const c2 = await startConsole({ mode: 'login', password: 'right' });
+    consoles.push(c2);
+    const wrong = await rejection(
+      connectSerial({ ...target, path: c2.device }, { wakeTimeoutMs: 8000, user: 'root', password: 'wrong' }),
+    );
+    expect(wrong.kind).toBe('auth');
+  });
+
+  it('recognises the U-Boot prompt', async () => {
+    const c = await startConsole({ mode: 'uboot' });
+    consoles.push(c);
+    const error = await rejection(
+      connectSerial({ kind: 'serial', name: 't', path: c.device, baud: 1_500_000 }, { wakeTimeoutMs: 8000 }),
+    );
+    expect(error.kind).toBe('remote');
+    expect(error.message).toContain('U-Boot prompt');
+  });
+
+  it('times out a command that does not finish and interrupts it', async () => {
+    const t = await open({ mode: 'shell' });
+    const error = await rejection(t.exec('sleep 30', { timeoutMs: 1000 }));
+    expect(error.kind).toBe('timeout');
+    expect((await t.exec('echo back')).stdout).toBe('back\n');
+  });
+
+  it('uploads a small file with a checksum check', async () => {
+    const t = await open({ mode: 'shell' });
+    const data = randomBytes(5000);
+    const local = join(dir, 'small.bin');
+    await writeFile(local, data);
+    const remote = join(dir, 'uploaded.bin');
+    const progress: number[] = [];
+    await t.upload(local, remote, { onProgress: (p) => progress.push(p.bytesSent) });
+    expect(
+      createHash('sha256')
+        .update(await readFile(remote))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(progress.at(-1)).toBe(5000);
+  });
+
+  it('reports a silent line', async () => {
+    const c = await startConsole({ mode: 'silent' });
+    consoles.push(c);
+    const error = await rejection(
+      connectSerial({ kind: 'serial', name: 't', path: c.device, baud: 1_500_000 }, { wakeTimeoutMs: 1500 }),
+    );
+    expect(error.kind).toBe('serial-silent');
+    expect(error.message).toMatch(/no answer from the console within 2 s/);
+    expect(error.exitCode).toBe(3);
+  });
+
+  it('reports a missing and a busy device', async () => {
+    const missing = await rejection(
+      connectSerial({ kind: 'serial', name: 't', path: join(dir, 'ttyNOPE'), baud: 1_500_000 }),
+    );
+    expect(missing.kind).toBe('serial-missing');
+    const t = await open({ mode: 'shell' });
+    const c = consoles.at(-1);
+    const busy = await rejection(
+      connectSerial(
+        { kind: 'serial', name: 't', path: c?.device ?? '', baud: 1_500_000 },
+        { wakeTimeoutMs: 2000 },
+      ),
+    );
+    expect(busy.kind).toBe('serial-busy');
+    expect((await t.exec('echo fine')).stdout).toBe('fine\n');
+  });
+});
