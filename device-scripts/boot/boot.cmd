@@ -23,6 +23,11 @@ for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
 done
 if test -z "${rk64_s}"; then echo "rk64: no scratch memory above kernel_addr_r=${kernel_addr_r}; resetting"; reset; fi
 
+# ---- break-glass typed at the U-Boot prompt on the serial console (physical access):
+# `setenv _RUT_OH_ 1; boot` asks for it for this boot only; it is never stored.
+setenv rk64_bg_prompt 0
+if test "${_RUT_OH_}" = 1; then setenv rk64_bg_prompt 1; fi
+
 # ---- forget whatever U-Boot's own environment says about our variables
 setenv BOOT_ORDER
 setenv BOOT_A_LEFT
@@ -55,13 +60,14 @@ if test "${rk64_state}" = 1; then
   # importing a variable name that never exists checks the crc and changes nothing
   if env import -c ${rk64_s}200000 0x3fff rk64_crc_probe_only; then setenv rk64_va 1; fi
   if env import -c ${rk64_s}300000 0x3fff rk64_crc_probe_only; then setenv rk64_vb 1; fi
-  # pick the current copy exactly like libubootenv (incremental flags, 0xff wraps to 0)
+  # pick the current copy like libubootenv and U-Boot's own redundant env:
+  # higher flags wins, 0xff -> 0x00 wraps, equal flags -> copy A
   if test "${rk64_va}" = 1 && test "${rk64_vb}" = 1; then
     if itest.b *${rk64_s}000004 == 0xff && itest.b *${rk64_s}004004 == 0; then
       setenv rk64_cur b
     elif itest.b *${rk64_s}004004 == 0xff && itest.b *${rk64_s}000004 == 0; then
       setenv rk64_cur a
-    elif itest.b *${rk64_s}000004 -gt *${rk64_s}004004; then
+    elif itest.b *${rk64_s}000004 -ge *${rk64_s}004004; then
       setenv rk64_cur a
     else
       setenv rk64_cur b
@@ -96,7 +102,7 @@ for s in ${BOOT_ORDER}; do
     elif test "${s}" = B; then
       if test "${BOOT_B_LEFT}" -gt 0; then setenv rk64_slot B; fi
     else
-      echo "rk64: ignoring unknown slot name '${s}' in BOOT_ORDER"
+      echo "rk64: ignoring unknown slot name ${s} in BOOT_ORDER"
     fi
   fi
 done
@@ -168,12 +174,14 @@ elif test "${board}" = qemu-arm; then
   setenv rk64_console "console=ttyAMA0"
 fi
 setenv rk64_extra
-if test "${_RUT_OH_}" = 1; then
+if test "${_RUT_OH_}" = 1 || test "${rk64_bg_prompt}" = 1; then
   echo "rk64: break-glass requested (_RUT_OH_=1): serial root console for this boot"
   setenv rk64_extra "rk64.breakglass=1"
 fi
 if test "${rk64_mode}" = exhausted; then setenv rk64_extra "${rk64_extra} rk64.boot=exhausted"; fi
-setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro rauc.slot=${rk64_slot} panic=10 ${rk64_console} ${rk64_extra}"
+# init=/sbin/init: NixOS's systemd initrd finds the system only through init= (the flake's root
+# links /sbin/init to the system's init); on the Debian test gateway it is systemd already.
+setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro init=/sbin/init rauc.slot=${rk64_slot} panic=10 ${rk64_console} ${rk64_extra}"
 
 # ---- load and boot; any failure resets, so the counter decides the next attempt
 if part number ${devtype} ${devnum} boot-${rk64_label} rk64_bootpart; then true; else
@@ -181,6 +189,8 @@ if part number ${devtype} ${devnum} boot-${rk64_label} rk64_bootpart; then true;
   reset
 fi
 echo "rk64: booting slot ${rk64_slot} from ${devtype} ${devnum}:${rk64_bootpart} (${rk64_mode})"
+echo "rk64: load addresses kernel=${kernel_addr_r} initrd=${ramdisk_addr_r} fdt=${fdt_addr_r}"
+echo "rk64: bootargs: ${bootargs}"
 if load ${devtype} ${devnum}:${rk64_bootpart} ${kernel_addr_r} Image; then true; else
   echo "rk64: cannot load Image from boot-${rk64_label}; resetting"
   reset
@@ -198,7 +208,6 @@ setenv rk64_fdt ${fdtcontroladdr}
 if test -n "${fdt_addr_r}" && test -e ${devtype} ${devnum}:${rk64_bootpart} board.dtb; then
   if load ${devtype} ${devnum}:${rk64_bootpart} ${fdt_addr_r} board.dtb; then setenv rk64_fdt ${fdt_addr_r}; fi
 fi
-echo "rk64: bootargs: ${bootargs}"
 booti ${kernel_addr_r} ${rk64_initrd} ${rk64_fdt}
 echo "rk64: booti failed for slot ${rk64_slot}; resetting"
 reset

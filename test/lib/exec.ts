@@ -31,10 +31,14 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
         ? undefined
         : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs).unref();
     child.on('error', reject);
+    // a child that exits without reading its stdin must not crash the test run with EPIPE
+    child.stdin.on('error', () => undefined);
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    // A program that exits without reading its input must not crash the test with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
