@@ -148,7 +148,14 @@ describe('real kernel boots', () => {
     expect(r.cmdline, r.log).not.toBeNull();
     const args = (r.cmdline ?? '').split(' ');
     expect(args).toEqual(
-      expect.arrayContaining(['root=PARTLABEL=rootfs-a', 'rootwait', 'ro', 'rauc.slot=A', 'console=ttyAMA0']),
+      expect.arrayContaining([
+        'root=PARTLABEL=rootfs-a',
+        'rootwait',
+        'ro',
+        'init=/sbin/init',
+        'rauc.slot=A',
+        'console=ttyAMA0',
+      ]),
     );
   });
 
@@ -165,7 +172,9 @@ describe('real kernel boots', () => {
     const r = await boot(t.disk, { until: 'kernel', timeoutMs: 120_000 });
     const args = (r.cmdline ?? '').split(' ');
     expect(args, r.log).toEqual(expect.arrayContaining(['root=PARTLABEL=rootfs-b', 'rauc.slot=B']));
-    expect(r.cmdline).not.toMatch(/planted|init=/);
+    expect(r.cmdline).not.toMatch(/planted|init=\/bin\/sh/);
+    // the script's own init= (for NixOS's initrd) is the only one
+    expect(args.filter((a) => a.startsWith('init='))).toEqual(['init=/sbin/init']);
     expect(r.log).not.toMatch(/PLANTED-BOOTCMD/);
     const after = await fwPrintenv(cfg);
     expect(after?.BOOT_B_LEFT).toBe('2');
