@@ -16,7 +16,7 @@ export interface InteractiveOptions {
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
   const { runDashboard } = await import('../ui/run.js');
   const { target } = options;
-  return runDashboard({
+  const code = await runDashboard({
     gateway: target.name,
     connect: () => openTransport(target, options.connect),
     fetchStatus: (transport, signal) =>
@@ -25,4 +25,11 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     lowBandwidth: target.kind === 'serial',
     ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
   });
+  // The terminal is restored at this point. A socket still closing (a gateway slow to acknowledge
+  // the SSH disconnect) must not keep the operator waiting after q: leave within a grace period.
+  // The timer is unref'd, so a process with nothing left to do exits at once as usual.
+  setTimeout(() => process.exit(code), QUIT_GRACE_MS).unref();
+  return code;
 }
+
+const QUIT_GRACE_MS = 500;

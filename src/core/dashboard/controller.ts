@@ -117,6 +117,8 @@ export class DashboardController {
   private timer: NodeJS.Timeout | null = null;
   private staleTimer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  /** Cancels the status round trip in flight, so quitting never waits for a slow gateway. */
+  private refreshAbort: AbortController | null = null;
   private actionRunning = false;
   private stopped = false;
   private backoffMs: number;
@@ -167,6 +169,7 @@ export class DashboardController {
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.timer = null;
     this.staleTimer = null;
+    this.refreshAbort?.abort();
     await this.refreshing?.catch(() => undefined);
     await this.dropTransport();
   }
@@ -398,7 +401,9 @@ export class DashboardController {
         this.transport = transport;
         this.update({ transport: transport.description, transportKind: transport.kind });
       }
-      const status = await this.options.fetchStatus(this.transport);
+      this.refreshAbort = new AbortController();
+      const status = await this.options.fetchStatus(this.transport, this.refreshAbort.signal);
+      this.refreshAbort = null;
       this.backoffMs = this.options.initialBackoffMs ?? 1000;
       this.setStaleTicking(false);
       this.update({
@@ -412,6 +417,8 @@ export class DashboardController {
       if (this.state.installOutcomePending) await this.collectInstallOutcome(this.transport);
       this.schedule(this.intervalMs);
     } catch (error) {
+      this.refreshAbort = null;
+      if (this.stopped) return; // cancelled by stop(): nothing to report
       if (isFatalError(error)) {
         await this.dropTransport();
         this.update({ fatal: error, error: errorLine(error), quit: true });
