@@ -55,13 +55,14 @@ if test "${rk64_state}" = 1; then
   # importing a variable name that never exists checks the crc and changes nothing
   if env import -c ${rk64_s}200000 0x3fff rk64_crc_probe_only; then setenv rk64_va 1; fi
   if env import -c ${rk64_s}300000 0x3fff rk64_crc_probe_only; then setenv rk64_vb 1; fi
-  # pick the current copy exactly like libubootenv (incremental flags, 0xff wraps to 0)
+  # pick the current copy like libubootenv and U-Boot's own redundant env:
+  # higher flags wins, 0xff -> 0x00 wraps, equal flags -> copy A
   if test "${rk64_va}" = 1 && test "${rk64_vb}" = 1; then
     if itest.b *${rk64_s}000004 == 0xff && itest.b *${rk64_s}004004 == 0; then
       setenv rk64_cur b
     elif itest.b *${rk64_s}004004 == 0xff && itest.b *${rk64_s}000004 == 0; then
       setenv rk64_cur a
-    elif itest.b *${rk64_s}000004 -gt *${rk64_s}004004; then
+    elif itest.b *${rk64_s}000004 -ge *${rk64_s}004004; then
       setenv rk64_cur a
     else
       setenv rk64_cur b
@@ -96,7 +97,7 @@ for s in ${BOOT_ORDER}; do
     elif test "${s}" = B; then
       if test "${BOOT_B_LEFT}" -gt 0; then setenv rk64_slot B; fi
     else
-      echo "rk64: ignoring unknown slot name '${s}' in BOOT_ORDER"
+      echo "rk64: ignoring unknown slot name ${s} in BOOT_ORDER"
     fi
   fi
 done

@@ -1,0 +1,486 @@
+// The dashboard's state machine, React-free: the refresh loop (one rk64-status round trip per
+// refresh), stale marking with age, reconnecting with back-off, key dispatch through the one
+// keybinding table, confirmations, and actions that block input while they run. The Ink UI
+// (src/ui/) subscribes to it and only renders; tests drive it with a real or fake Transport.
+import {
+  describeAction,
+  describeLastAction,
+  readLastAction,
+  runAction,
+  type ActionEvent,
+  type GatewayAction,
+  type LastAction,
+} from '../actions.js';
+import { Rk64Error } from '../errors.js';
+import { bindingFor, type BindingId } from '../keybindings.js';
+import type { GatewayStatus } from '../status/schema.js';
+import type { Transport } from '../transport/transport.js';
+
+export type Overlay =
+  | { kind: 'none' }
+  | { kind: 'help' }
+  | { kind: 'confirm'; action: GatewayAction; text: string }
+  | { kind: 'prompt-install'; value: string }
+  | { kind: 'running'; action: GatewayAction; text: string; event: ActionEvent | null };
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
+
+export interface Notice {
+  level: 'info' | 'ok' | 'error';
+  text: string;
+}
+
+export interface DashboardState {
+  gateway: string;
+  /** The transport's description once connected (`ssh://root@10.8.0.5:22`). */
+  transport: string | null;
+  transportKind: Transport['kind'] | null;
+  readOnly: boolean;
+  connection: ConnectionState;
+  status: GatewayStatus | null;
+  /** Local clock (ms) of the last successful refresh. */
+  lastUpdateAt: number | null;
+  /** The last refresh failed: the panels show `status` from `lastUpdateAt`. */
+  stale: boolean;
+  /** Local clock (ms) when this state was made; the UI shows ages relative to it. */
+  now: number;
+  /** Why the last refresh or connect failed. */
+  error: string | null;
+  /** Local clock (ms) of the next reconnect attempt while disconnected. */
+  retryAt: number | null;
+  overlay: Overlay;
+  notice: Notice | null;
+  /** An install was running when the connection dropped: re-read `rk64-action last` on reconnect. */
+  installOutcomePending: boolean;
+  lastAction: LastAction | null;
+  quit: boolean;
+  /** An error reconnecting cannot fix (host key, authentication, bad target): the console exits. */
+  fatal: Rk64Error | null;
+}
+
+export interface KeyPress {
+  /** The printable input (`g`, `?`), or '' for special keys. */
+  input: string;
+  escape?: boolean;
+  return?: boolean;
+  backspace?: boolean;
+  ctrl?: boolean;
+}
+
+export interface DashboardOptions {
+  /** As the operator named it (profile name or target string); confirmations name it. */
+  gateway: string;
+  connect: () => Promise<Transport>;
+  fetchStatus: (transport: Transport, signal?: AbortSignal) => Promise<GatewayStatus>;
+  readOnly?: boolean;
+  refreshIntervalMs?: number;
+  /** First reconnect delay; doubles up to `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How often the stale age counts up on screen (each tick redraws one line). */
+  staleTickMs?: number;
+  uploadDir?: string;
+  /** Pre-filled in the install prompt. */
+  bundlePath?: string;
+  now?: () => number;
+}
+
+type Listener = (state: DashboardState) => void;
+
+const CONNECTION_KINDS = new Set(['refused', 'unreachable', 'timeout', 'connection-lost', 'serial-silent']);
+const FATAL_KINDS = new Set([
+  'host-key-unknown',
+  'host-key-changed',
+  'auth',
+  'usage',
+  'config',
+  'serial-missing',
+]);
+
+export function isFatalError(error: unknown): error is Rk64Error {
+  return error instanceof Rk64Error && FATAL_KINDS.has(error.kind);
+}
+
+export function isConnectionError(error: unknown): boolean {
+  return error instanceof Rk64Error ? CONNECTION_KINDS.has(error.kind) : true;
+}
+
+export function errorLine(error: unknown): string {
+  if (error instanceof Rk64Error) return error.toLine();
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class DashboardController {
+  private state: DashboardState;
+  private readonly listeners = new Set<Listener>();
+  private transport: Transport | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private staleTimer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  private actionRunning = false;
+  private stopped = false;
+  private backoffMs: number;
+  private readonly now: () => number;
+  private readonly intervalMs: number;
+
+  constructor(private readonly options: DashboardOptions) {
+    this.now = options.now ?? Date.now;
+    this.intervalMs = options.refreshIntervalMs ?? 5000;
+    this.backoffMs = options.initialBackoffMs ?? 1000;
+    this.state = {
+      gateway: options.gateway,
+      transport: null,
+      transportKind: null,
+      readOnly: options.readOnly ?? false,
+      connection: 'connecting',
+      status: null,
+      lastUpdateAt: null,
+      stale: false,
+      now: this.now(),
+      error: null,
+      retryAt: null,
+      overlay: { kind: 'none' },
+      notice: null,
+      installOutcomePending: false,
+      lastAction: null,
+      quit: false,
+      fatal: null,
+    };
+  }
+
+  getState = (): DashboardState => this.state;
+
+  subscribe = (listener: Listener): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** First refresh now, then every refresh interval. */
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.staleTimer) clearInterval(this.staleTimer);
+    this.timer = null;
+    this.staleTimer = null;
+    await this.refreshing?.catch(() => undefined);
+    await this.dropTransport();
+  }
+
+  /** Resolves when the refresh in flight (if any) has finished. */
+  async settled(): Promise<void> {
+    await this.refreshing;
+  }
+
+  refreshNow(): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    return this.refresh();
+  }
+
+  handleKey(key: KeyPress): void {
+    if (key.ctrl && key.input === 'c') return this.quit();
+    const overlay = this.state.overlay;
+    switch (overlay.kind) {
+      case 'running':
+        return; // Input is blocked while an action runs.
+      case 'help':
+        if (key.escape || key.input === '?' || key.input === 'q') this.update({ overlay: { kind: 'none' } });
+        return;
+      case 'confirm':
+        return this.handleConfirmKey(key, overlay.action);
+      case 'prompt-install':
+        return this.handlePromptKey(key, overlay.value);
+      case 'none': {
+        const binding = bindingFor(key.input, 'dashboard', this.state.readOnly);
+        if (binding) this.dispatch(binding.id);
+        return;
+      }
+    }
+  }
+
+  private dispatch(id: BindingId): void {
+    switch (id) {
+      case 'help':
+        return this.update({ overlay: { kind: 'help' } });
+      case 'refresh':
+        void this.refreshNow();
+        return;
+      case 'last-action':
+        void this.showLastAction();
+        return;
+      case 'quit':
+        return this.quit();
+      case 'mark-good-booted':
+        return this.confirm({ kind: 'mark', verdict: 'good', slot: 'booted' });
+      case 'mark-good-other':
+        return this.confirm({ kind: 'mark', verdict: 'good', slot: 'other' });
+      case 'mark-bad-booted':
+        return this.confirm({ kind: 'mark', verdict: 'bad', slot: 'booted' });
+      case 'mark-bad-other':
+        return this.confirm({ kind: 'mark', verdict: 'bad', slot: 'other' });
+      case 'ssh-wan-toggle': {
+        const current = this.state.status?.sshOnWan;
+        if (!current) {
+          return this.update({
+            notice: { level: 'error', text: 'SSH-on-WAN state is unknown; refresh (r) before toggling it' },
+          });
+        }
+        return this.confirm({ kind: 'ssh-wan', enable: !current.enabled });
+      }
+      case 'reboot':
+        return this.confirm({ kind: 'reboot' });
+      case 'install':
+        return this.update({ overlay: { kind: 'prompt-install', value: this.options.bundlePath ?? '' } });
+      case 'confirm':
+      case 'cancel':
+        return; // dialog keys, handled by the dialog
+    }
+  }
+
+  private confirm(action: GatewayAction): void {
+    this.update({
+      overlay: {
+        kind: 'confirm',
+        action,
+        text: describeAction(action, this.state.status, this.state.gateway),
+      },
+      notice: null,
+    });
+  }
+
+  private handleConfirmKey(key: KeyPress, action: GatewayAction): void {
+    const name = key.escape ? 'escape' : key.input;
+    const binding = bindingFor(name, 'dialog', this.state.readOnly);
+    if (binding?.id === 'confirm') {
+      void this.execute(action);
+    } else if (binding?.id === 'cancel') {
+      this.update({
+        overlay: { kind: 'none' },
+        notice: { level: 'info', text: 'Cancelled; nothing changed.' },
+      });
+    }
+  }
+
+  private handlePromptKey(key: KeyPress, value: string): void {
+    if (key.escape) {
+      this.update({
+        overlay: { kind: 'none' },
+        notice: { level: 'info', text: 'Cancelled; nothing changed.' },
+      });
+    } else if (key.return) {
+      const source = value.trim();
+      if (source !== '') this.confirm({ kind: 'install', source });
+    } else if (key.backspace) {
+      this.update({ overlay: { kind: 'prompt-install', value: value.slice(0, -1) } });
+    } else if (key.input !== '' && !key.ctrl) {
+      this.update({ overlay: { kind: 'prompt-install', value: value + key.input } });
+    }
+  }
+
+  private quit(): void {
+    this.update({ quit: true });
+    void this.stop();
+  }
+
+  /** Runs one action; input is blocked (overlay `running`) until it ends. */
+  async execute(action: GatewayAction): Promise<void> {
+    const transport = this.transport;
+    const text = describeAction(action, this.state.status, this.state.gateway);
+    if (this.state.readOnly) {
+      this.update({
+        overlay: { kind: 'none' },
+        notice: { level: 'error', text: 'Read-only mode: nothing was sent.' },
+      });
+      return;
+    }
+    if (!transport) {
+      this.update({
+        overlay: { kind: 'none' },
+        notice: {
+          level: 'error',
+          text: `Not connected to ${this.state.gateway}; nothing was sent. Wait for the reconnect.`,
+        },
+      });
+      return;
+    }
+    this.actionRunning = true;
+    await this.refreshing?.catch(() => undefined);
+    this.update({ overlay: { kind: 'running', action, text, event: null }, notice: null });
+    let installStarted = false;
+    try {
+      const outcome = await runAction(transport, action, {
+        onEvent: (event) => {
+          if (event.phase === 'install') installStarted = true;
+          if (this.state.overlay.kind === 'running')
+            this.update({ overlay: { ...this.state.overlay, event } });
+        },
+        ...(this.options.uploadDir ? { uploadDir: this.options.uploadDir } : {}),
+        now: this.now,
+      });
+      const notice: Notice = { level: outcome.ok ? 'ok' : 'error', text: outcome.message };
+      if (outcome.offerReboot) {
+        const reboot: GatewayAction = { kind: 'reboot' };
+        this.update({
+          notice,
+          overlay: {
+            kind: 'confirm',
+            action: reboot,
+            text: `${outcome.message} ${describeAction(reboot, this.state.status, this.state.gateway)}`,
+          },
+        });
+      } else {
+        this.update({ notice, overlay: { kind: 'none' } });
+      }
+    } catch (error) {
+      const lost = isConnectionError(error);
+      const detached = lost && action.kind === 'install' && installStarted;
+      this.update({
+        overlay: { kind: 'none' },
+        installOutcomePending: this.state.installOutcomePending || detached,
+        notice: {
+          level: 'error',
+          text: detached
+            ? `Connection lost during the install; it continues on ${this.state.gateway}. Its outcome shows after the reconnect.`
+            : errorLine(error),
+        },
+      });
+      if (lost) await this.dropTransport();
+    } finally {
+      this.actionRunning = false;
+    }
+    if (!this.stopped) void this.refreshNow();
+  }
+
+  private async showLastAction(): Promise<void> {
+    if (!this.transport) return;
+    try {
+      const last = await readLastAction(this.transport);
+      this.update({ lastAction: last, notice: { level: 'info', text: describeLastAction(last) } });
+    } catch (error) {
+      this.update({ notice: { level: 'error', text: errorLine(error) } });
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.refresh();
+    }, delayMs);
+  }
+
+  private refresh(): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    this.refreshing = this.refreshOnce().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    if (this.stopped) return;
+    if (this.actionRunning) return this.schedule(this.intervalMs);
+    try {
+      if (!this.transport) {
+        this.update({ connection: this.state.status ? 'reconnecting' : 'connecting' });
+        const transport = await this.options.connect();
+        if (this.stopped) {
+          await transport.close().catch(() => undefined);
+          return;
+        }
+        this.transport = transport;
+        this.update({ transport: transport.description, transportKind: transport.kind });
+      }
+      const status = await this.options.fetchStatus(this.transport);
+      this.backoffMs = this.options.initialBackoffMs ?? 1000;
+      this.setStaleTicking(false);
+      this.update({
+        status,
+        lastUpdateAt: this.now(),
+        stale: false,
+        connection: 'connected',
+        error: null,
+        retryAt: null,
+      });
+      if (this.state.installOutcomePending) await this.collectInstallOutcome(this.transport);
+      this.schedule(this.intervalMs);
+    } catch (error) {
+      if (isFatalError(error)) {
+        await this.dropTransport();
+        this.update({ fatal: error, error: errorLine(error), quit: true });
+        this.stopped = true;
+        return;
+      }
+      const lost = isConnectionError(error);
+      if (lost) await this.dropTransport();
+      const delay = lost ? this.nextBackoff() : this.intervalMs;
+      this.update({
+        stale: this.state.status !== null,
+        connection: lost ? 'reconnecting' : this.state.connection,
+        error: errorLine(error),
+        retryAt: this.now() + delay,
+      });
+      this.setStaleTicking(this.state.status !== null);
+      this.schedule(delay);
+    }
+  }
+
+  /** After a reconnect: how did the install that lost its connection end? */
+  private async collectInstallOutcome(transport: Transport): Promise<void> {
+    const last = await readLastAction(transport).catch((error: unknown) => {
+      this.update({ notice: { level: 'error', text: errorLine(error) } });
+      return undefined;
+    });
+    if (last === undefined) return;
+    const finished = last === null || (last.finishedAt !== null && last.ok !== null);
+    const notice: Notice = {
+      level: last?.ok === false ? 'error' : last?.ok ? 'ok' : 'info',
+      text: describeLastAction(last),
+    };
+    this.update({ lastAction: last, installOutcomePending: !finished, notice });
+    if (finished && last?.ok && this.state.overlay.kind === 'none') {
+      const reboot: GatewayAction = { kind: 'reboot' };
+      this.update({
+        overlay: {
+          kind: 'confirm',
+          action: reboot,
+          text: `${describeLastAction(last)}. ${describeAction(reboot, this.state.status, this.state.gateway)}`,
+        },
+      });
+    }
+  }
+
+  private nextBackoff(): number {
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 30_000);
+    return delay;
+  }
+
+  private setStaleTicking(on: boolean): void {
+    if (on && !this.staleTimer && !this.stopped) {
+      this.staleTimer = setInterval(() => this.update({}), this.options.staleTickMs ?? 1000);
+      this.staleTimer.unref();
+    } else if (!on && this.staleTimer) {
+      clearInterval(this.staleTimer);
+      this.staleTimer = null;
+    }
+  }
+
+  private async dropTransport(): Promise<void> {
+    const transport = this.transport;
+    this.transport = null;
+    await transport?.close().catch(() => undefined);
+  }
+
+  private update(patch: Partial<DashboardState>): void {
+    this.state = { ...this.state, ...patch, now: this.now() };
+    for (const listener of this.listeners) listener(this.state);
+  }
+}

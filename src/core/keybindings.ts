@@ -1,0 +1,223 @@
+// The console's one keybinding table. It drives the key dispatch (src/core/dashboard/controller.ts),
+// the help screen (`?`), the footer hints and the key table in docs/console.md
+// (scripts/gen-console-docs rewrites it; test/unit/actions/docs.test.ts checks it is current).
+
+export type BindingId =
+  | 'help'
+  | 'refresh'
+  | 'last-action'
+  | 'mark-good-booted'
+  | 'mark-good-other'
+  | 'mark-bad-booted'
+  | 'mark-bad-other'
+  | 'ssh-wan-toggle'
+  | 'install'
+  | 'reboot'
+  | 'quit'
+  | 'confirm'
+  | 'cancel';
+
+/** Where a binding applies: the dashboard itself, or a confirmation / prompt dialog. */
+export type BindingScope = 'dashboard' | 'dialog';
+
+export interface KeyBinding {
+  id: BindingId;
+  /** The input character(s) that trigger it; `escape` and `return` name those keys. */
+  keys: readonly string[];
+  /** As shown in the help screen, the footer and the docs. */
+  label: string;
+  description: string;
+  /** Changes the gateway: asks for confirmation first and is hidden in read-only mode. */
+  dangerous: boolean;
+  /** Shown (and accepted) in read-only mode. */
+  visibleReadOnly: boolean;
+  /** Shown in the footer hints (the help screen lists every binding). */
+  footer: boolean;
+  scope: BindingScope;
+}
+
+export const KEY_BINDINGS: readonly KeyBinding[] = [
+  {
+    id: 'help',
+    keys: ['?'],
+    label: '?',
+    description: 'Show or hide this help',
+    dangerous: false,
+    visibleReadOnly: true,
+    footer: true,
+    scope: 'dashboard',
+  },
+  {
+    id: 'refresh',
+    keys: ['r'],
+    label: 'r',
+    description: 'Refresh now (one rk64-status round trip)',
+    dangerous: false,
+    visibleReadOnly: true,
+    footer: true,
+    scope: 'dashboard',
+  },
+  {
+    id: 'last-action',
+    keys: ['l'],
+    label: 'l',
+    description: "Show the outcome of the gateway's last install (rk64-action last)",
+    dangerous: false,
+    visibleReadOnly: true,
+    footer: false,
+    scope: 'dashboard',
+  },
+  {
+    id: 'mark-good-booted',
+    keys: ['g'],
+    label: 'g',
+    description: 'Mark the booted slot good (confirms an update)',
+    dangerous: true,
+    visibleReadOnly: false,
+    footer: true,
+    scope: 'dashboard',
+  },
+  {
+    id: 'mark-good-other',
+    keys: ['G'],
+    label: 'G',
+    description: 'Mark the other slot good',
+    dangerous: true,
+    visibleReadOnly: false,
+    footer: false,
+    scope: 'dashboard',
+  },
+  {
+    id: 'mark-bad-booted',
+    keys: ['b'],
+    label: 'b',
+    description: 'Mark the booted slot bad (the next boot falls back to the other slot)',
+    dangerous: true,
+    visibleReadOnly: false,
+    footer: true,
+    scope: 'dashboard',
+  },
+  {
+    id: 'mark-bad-other',
+    keys: ['B'],
+    label: 'B',
+    description: 'Mark the other slot bad',
+    dangerous: true,
+    visibleReadOnly: false,
+    footer: false,
+    scope: 'dashboard',
+  },
+  {
+    id: 'ssh-wan-toggle',
+    keys: ['w'],
+    label: 'w',
+    description: 'Turn SSH on the WAN port on or off',
+    dangerous: true,
+    visibleReadOnly: false,
+    footer: true,
+    scope: 'dashboard',
+  },
+  {
+    id: 'install',
+    keys: ['i'],
+    label: 'i',
+    description: 'Install a bundle: upload it, install it into the other slot, offer a reboot',
+    dangerous: true,
+    visibleReadOnly: false,
+    footer: true,
+    scope: 'dashboard',
+  },
+  {
+    id: 'reboot',
+    keys: ['R'],
+    label: 'R',
+    description: 'Reboot the gateway',
+    dangerous: true,
+    visibleReadOnly: false,
+    footer: true,
+    scope: 'dashboard',
+  },
+  {
+    id: 'quit',
+    keys: ['q', 'ctrl+c'],
+    label: 'q',
+    description: 'Quit (a running install continues on the gateway)',
+    dangerous: false,
+    visibleReadOnly: true,
+    footer: true,
+    scope: 'dashboard',
+  },
+  {
+    id: 'confirm',
+    keys: ['y'],
+    label: 'y',
+    description: 'Confirm the action named in the dialog',
+    dangerous: false,
+    visibleReadOnly: true,
+    footer: false,
+    scope: 'dialog',
+  },
+  {
+    id: 'cancel',
+    keys: ['n', 'escape'],
+    label: 'n / Esc',
+    description: 'Cancel the dialog; nothing changes',
+    dangerous: false,
+    visibleReadOnly: true,
+    footer: false,
+    scope: 'dialog',
+  },
+];
+
+/** Bindings a user can see (and use) in the given mode. */
+export function visibleBindings(readOnly: boolean, scope?: BindingScope): KeyBinding[] {
+  return KEY_BINDINGS.filter(
+    (b) => (!readOnly || b.visibleReadOnly) && (scope === undefined || b.scope === scope),
+  );
+}
+
+/** The binding a key press triggers, or undefined. `key` is the input character or a key name. */
+export function bindingFor(key: string, scope: BindingScope, readOnly: boolean): KeyBinding | undefined {
+  return visibleBindings(readOnly, scope).find((b) => b.keys.includes(key));
+}
+
+export function footerHints(readOnly: boolean): string {
+  return visibleBindings(readOnly, 'dashboard')
+    .filter((b) => b.footer)
+    .map((b) => `${b.label} ${shortName(b)}`)
+    .join('  ');
+}
+
+function shortName(b: KeyBinding): string {
+  const names: Record<BindingId, string> = {
+    help: 'help',
+    refresh: 'refresh',
+    'last-action': 'last',
+    'mark-good-booted': 'good',
+    'mark-good-other': 'good other',
+    'mark-bad-booted': 'bad',
+    'mark-bad-other': 'bad other',
+    'ssh-wan-toggle': 'ssh-wan',
+    install: 'install',
+    reboot: 'reboot',
+    quit: 'quit',
+    confirm: 'yes',
+    cancel: 'no',
+  };
+  return names[b.id];
+}
+
+/** The markdown key table in docs/console.md (between the keybindings markers). */
+export function keyTableMarkdown(): string {
+  const rows = KEY_BINDINGS.map(
+    (b) =>
+      `| \`${b.label}\` | ${b.scope} | ${b.description} | ${b.dangerous ? 'yes' : 'no'} | ${
+        b.visibleReadOnly ? 'yes' : 'no'
+      } |`,
+  );
+  return [
+    '| Key | Where | What it does | Dangerous (asks to confirm) | In read-only mode |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}

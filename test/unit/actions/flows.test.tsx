@@ -1,0 +1,333 @@
+// Keypress flows through the real Ink dashboard and controller, with a scripted transport:
+// every action confirmed and cancelled, read-only mode, the help screen, blocked input, an install
+// with progress, an install that loses its connection, and reconnecting with back-off.
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { cleanup, render } from 'ink-testing-library';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import type { DashboardController, DashboardOptions } from '../../../src/core/dashboard/controller.js';
+import { Rk64Error } from '../../../src/core/errors.js';
+import { KEY_BINDINGS } from '../../../src/core/keybindings.js';
+import type { GatewayStatus } from '../../../src/core/status/schema.js';
+import { Dashboard } from '../../../src/ui/Dashboard.js';
+import { controllerFor, loadStatus } from '../../lib/console-fixtures.js';
+import { FakeTransport, ok } from '../../lib/fake-transport.js';
+
+const ESC = '\u001b';
+const ENTER = '\r';
+
+let controllers: DashboardController[] = [];
+
+afterEach(async () => {
+  cleanup();
+  await Promise.all(controllers.map((c) => c.stop()));
+  controllers = [];
+});
+
+async function mount(transport: FakeTransport, options: Partial<DashboardOptions> = {}) {
+  const controller = controllerFor(transport, options);
+  controllers.push(controller);
+  const app = render(<Dashboard controller={controller} theme={{ colors: false }} />);
+  controller.start();
+  const screen = () => (app.lastFrame() ?? '').replace(/[ \t]+/g, ' ');
+  const waitFor = (needle: string | RegExp) =>
+    vi.waitFor(
+      () => {
+        const text = screen();
+        if (typeof needle === 'string' ? !text.includes(needle) : !needle.test(text)) {
+          throw new Error(`screen lacks ${String(needle)}:\n${text}`);
+        }
+      },
+      { timeout: 3000, interval: 10 },
+    );
+  /** Sends one key and lets Ink process it. */
+  const press = async (key: string) => {
+    app.stdin.write(key);
+    await new Promise((r) => setTimeout(r, 20));
+  };
+  await waitFor('live');
+  return { app, controller, screen, waitFor, press };
+}
+
+function gateway(status: GatewayStatus = loadStatus('healthy')): FakeTransport {
+  return new FakeTransport().status(() => status).on(/^rk64-action /, ok());
+}
+
+const actionCommands = (t: FakeTransport) => t.commands.filter((c) => c.startsWith('rk64-action'));
+
+describe.each([
+  ['g', 'Mark slot A (booted) good on lab-gw', 'rk64-action mark-good booted'],
+  ['G', 'Mark slot B (other) good on lab-gw', 'rk64-action mark-good other'],
+  ['b', 'Mark slot A (booted) bad on lab-gw', 'rk64-action mark-bad booted'],
+  ['B', 'Mark slot B (other) bad on lab-gw', 'rk64-action mark-bad other'],
+  ['w', 'Turn SSH on the WAN port ON on lab-gw', 'rk64-action ssh-wan on'],
+  ['R', 'Reboot lab-gw now', 'rk64-action reboot'],
+])('key %s', (key, confirmText, command) => {
+  it('asks, naming the gateway and the change; n cancels and sends nothing', async () => {
+    const t = gateway();
+    const ui = await mount(t);
+    await ui.press(key);
+    await ui.waitFor(confirmText);
+    await ui.waitFor('Press y to confirm, n or Esc to cancel.');
+    await ui.press('n');
+    await ui.waitFor('Cancelled; nothing changed.');
+    expect(ui.screen()).not.toContain(confirmText);
+    expect(actionCommands(t)).toEqual([]);
+  });
+
+  it('Esc cancels too', async () => {
+    const t = gateway();
+    const ui = await mount(t);
+    await ui.press(key);
+    await ui.waitFor(confirmText);
+    await ui.press(ESC);
+    await ui.waitFor('Cancelled; nothing changed.');
+    expect(actionCommands(t)).toEqual([]);
+  });
+
+  it('y runs exactly that command and refreshes', async () => {
+    const t = gateway();
+    const ui = await mount(t);
+    const before = t.commands.filter((c) => c === 'rk64-status').length;
+    await ui.press(key);
+    await ui.waitFor(confirmText);
+    await ui.press('y');
+    await vi.waitFor(() => expect(actionCommands(t)).toEqual([command]), { timeout: 3000 });
+    await vi.waitFor(() => expect(t.commands.filter((c) => c === 'rk64-status').length).toBe(before + 1));
+    await ui.waitFor(/marked|SSH on the WAN port is now on|reboots in about a second/);
+  });
+});
+
+describe('actions', () => {
+  it('SSH-on-WAN toggles off when it is on', async () => {
+    const status = loadStatus('healthy');
+    status.sshOnWan = { enabled: true, firewallAllows: true };
+    const t = gateway(status);
+    const ui = await mount(t);
+    await ui.press('w');
+    await ui.waitFor('Turn SSH on the WAN port OFF on lab-gw');
+    await ui.press('y');
+    await vi.waitFor(() => expect(actionCommands(t)).toEqual(['rk64-action ssh-wan off']));
+  });
+
+  it('a failing action shows the gateway’s reason', async () => {
+    const t = gateway().on(/^rk64-action mark-good/, {
+      stdout: '',
+      stderr: 'rk64-action: rauc status mark-good failed: slot rootfs.0 is busy',
+      exitCode: 3,
+    });
+    const ui = await mount(t);
+    await ui.press('g');
+    await ui.press('y');
+    await ui.waitFor(
+      'rk64-action mark-good booted failed (exit 3): rk64-action: rauc status mark-good failed',
+    );
+  });
+
+  it('not root: says to connect as root', async () => {
+    const t = gateway().on(/^rk64-action mark-bad/, { stdout: '', stderr: 'must be root', exitCode: 4 });
+    const ui = await mount(t);
+    await ui.press('b');
+    await ui.press('y');
+    await ui.waitFor('the gateway refused (not root); connect as root');
+  });
+
+  it('install: prompt, confirm, upload progress with rate, RAUC progress, then offers a reboot', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rk64-flow-'));
+    const bundle = path.join(dir, 'rk64 2026.11.26.raucb');
+    writeFileSync(bundle, Buffer.alloc(256 * 1024, 7));
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const t = gateway()
+      .on(/^mkdir -p /, ok())
+      .on(/^mv -f /, ok())
+      .on(/^rk64-action install /, async (_cmd, options) => {
+        options.onStdout?.('{"event":"progress","percent":0,"message":"Installing"}\n');
+        options.onStdout?.('{"event":"progress","percent":40,"message":"Copying image to rootfs.1"}\n');
+        await gate;
+        options.onStdout?.('{"event":"progress","percent":100,"message":"Installing done."}\n');
+        const result = '{"event":"result","ok":true,"message":"Installed 2026.11.26 into slot B"}\n';
+        options.onStdout?.(result);
+        return { stdout: '', stderr: '', exitCode: 0 };
+      });
+    const ui = await mount(t, { uploadDir: '/data/rk64/uploads' });
+    await ui.press('i');
+    await ui.waitFor('Bundle to install');
+    for (const ch of `${bundle}x`) await ui.press(ch);
+    await ui.press('\u007f'); // backspace removes the stray x
+    await ui.press(ENTER);
+    await ui.waitFor(`Install ${bundle} on lab-gw into slot B`);
+    await ui.press('y');
+    await ui.waitFor('Copying image to rootfs.1');
+    await ui.waitFor('[############..................] 40%');
+    const uploadFrames = ui.app.frames.filter((f) => /upload +\[/.test(f));
+    expect(uploadFrames.join('\n')).toMatch(
+      /upload +\[#+\.*\] +\d+% +[\d.]+ KiB \/ 256\.0 KiB +[\d.]+ (B|KiB|MiB)\/s/,
+    );
+    // Input is blocked while the action runs.
+    await ui.press('g');
+    await ui.press('?');
+    expect(ui.screen()).not.toContain('Mark slot');
+    expect(ui.screen()).not.toContain('Keys (? or Esc closes)');
+    release();
+    await ui.waitFor('Installed 2026.11.26 into slot B');
+    await ui.waitFor('Reboot lab-gw now');
+    expect(t.uploads).toEqual([
+      { localPath: bundle, remotePath: '/data/rk64/uploads/rk64_2026.11.26.raucb.part', bytes: 256 * 1024 },
+    ]);
+    expect(t.commands).toContain(
+      "mv -f '/data/rk64/uploads/rk64_2026.11.26.raucb.part' '/data/rk64/uploads/rk64_2026.11.26.raucb'",
+    );
+    expect(actionCommands(t)).toEqual(["rk64-action install '/data/rk64/uploads/rk64_2026.11.26.raucb'"]);
+    await ui.press('n');
+    await ui.waitFor('Cancelled; nothing changed.');
+    expect(actionCommands(t)).not.toContain('rk64-action reboot');
+  });
+
+  it('install over serial is refused with the transfer time at the line rate and what to do', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rk64-flow-'));
+    const bundle = path.join(dir, 'b.raucb');
+    writeFileSync(bundle, '');
+    truncateSync(bundle, 64 * 1024 * 1024); // sparse: the size is what counts
+    const t = new FakeTransport('serial', 'serial:/dev/ttyUSB0@1500000').status(loadStatus('healthy'));
+    const ui = await mount(t, { bundlePath: bundle });
+    await ui.press('i');
+    await ui.waitFor(`> ${bundle}_`);
+    await ui.press(ENTER);
+    await ui.press('y');
+    await ui.waitFor(
+      'Install over serial refused: uploading 64.0 MiB at 1500000 baud takes about 9 min 57 s',
+    );
+    await ui.waitFor('connect over SSH or the VPN');
+    expect(t.uploads).toEqual([]);
+    expect(actionCommands(t)).toEqual([]);
+  });
+
+  it('an install that loses the connection continues on the gateway; the outcome shows after reconnect', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rk64-flow-'));
+    const bundle = path.join(dir, 'b.raucb');
+    writeFileSync(bundle, 'bundle');
+    const first = gateway()
+      .on(/^mkdir -p /, ok())
+      .on(/^mv -f /, ok())
+      .on(/^rk64-action install /, (_cmd, options) => {
+        options.onStdout?.('{"event":"progress","percent":10,"message":"Checking bundle"}\n');
+        throw new Rk64Error('connection-lost', 'connection to gw.test lost');
+      });
+    const second = gateway().on(
+      /^rk64-action last$/,
+      ok(
+        '{"action":"install","startedAt":"2026-11-26T01:00:00Z","finishedAt":"2026-11-26T01:03:00Z","percent":100,"message":"Installed into slot B","ok":true}\n',
+      ),
+    );
+    const transports = [first, second];
+    const ui = await mount(first, {
+      bundlePath: bundle,
+      connect: () => Promise.resolve(transports.shift() ?? second),
+    });
+    await ui.press('i');
+    await ui.press(ENTER);
+    await ui.press('y');
+    await ui.waitFor('install succeeded at 2026-11-26T01:03:00Z: Installed into slot B');
+    await ui.waitFor('Reboot lab-gw now');
+    expect(first.closed).toBe(true);
+    expect(second.commands).toContain('rk64-action last');
+  });
+
+  it('l shows the last install', async () => {
+    const t = gateway().on(
+      /^rk64-action last$/,
+      ok('{"action":"install","startedAt":"x","finishedAt":null,"percent":55,"message":"Copying","ok":null}'),
+    );
+    const ui = await mount(t);
+    await ui.press('l');
+    await ui.waitFor('install still running on the gateway (55%: Copying)');
+  });
+});
+
+describe('modes', () => {
+  it('read-only: dangerous keys do nothing and are not offered', async () => {
+    const t = gateway();
+    const ui = await mount(t, { readOnly: true });
+    for (const key of ['g', 'G', 'b', 'B', 'w', 'i', 'R']) {
+      await ui.press(key);
+      expect(ui.screen()).not.toMatch(/Press y to confirm|Bundle to install/);
+    }
+    expect(actionCommands(t)).toEqual([]);
+    expect(ui.screen()).toContain('live · read-only');
+    expect(ui.screen()).toContain('? help r refresh q quit');
+    await ui.press('?');
+    await ui.waitFor('Keys (? or Esc closes)');
+    for (const b of KEY_BINDINGS) {
+      if (b.dangerous) expect(ui.screen()).not.toContain(b.description.replace(/\s+/g, ' '));
+      else expect(ui.screen()).toContain(b.description.replace(/\s+/g, ' '));
+    }
+  });
+
+  it('help lists every binding in the table, and ? closes it', async () => {
+    const ui = await mount(gateway());
+    await ui.press('?');
+    await ui.waitFor('Keys (? or Esc closes)');
+    const flat = ui.screen().replace(/\s+/g, ' ');
+    for (const b of KEY_BINDINGS) expect(flat).toContain(`${b.label} ${b.description}`);
+    await ui.press('?');
+    await vi.waitFor(() => expect(ui.screen()).toContain('RAUC slots'));
+    expect(ui.screen()).not.toContain('Keys (? or Esc closes)');
+  });
+
+  it('r refreshes with exactly one round trip', async () => {
+    const t = gateway();
+    const ui = await mount(t);
+    const before = t.commands.length;
+    await ui.press('r');
+    await vi.waitFor(() => expect(t.commands.length).toBe(before + 1));
+    expect(t.commands.slice(before)).toEqual(['rk64-status']);
+  });
+
+  it('unreachable: keeps the data, marks it stale with its age, reconnects with back-off', async () => {
+    let status = loadStatus('healthy');
+    const t = gateway().status(() => status);
+    let attempts = 0;
+    const ui = await mount(t, {
+      connect: () => {
+        attempts += 1;
+        if (attempts === 1) return Promise.resolve(t);
+        if (attempts < 5) return Promise.reject(new Rk64Error('refused', 'connection refused by gw.test:22'));
+        return Promise.resolve(gateway(status));
+      },
+    });
+    t.failNext = new Rk64Error('connection-lost', 'connection to gw.test lost');
+    status = loadStatus('rolled-back');
+    await ui.press('r');
+    await ui.waitFor(/STALE: data from \d+s ago; reconnecting; retry in \d+s: connection/);
+    expect(ui.screen()).toContain('A good booted primary');
+    await ui.waitFor('live');
+    expect(ui.screen()).toMatch(/B bad - - 2026\.11\.26/);
+    expect(attempts).toBe(5);
+  });
+
+  it('a changed host key ends the dashboard with its exit code instead of retrying', async () => {
+    const t = gateway();
+    let attempts = 0;
+    const ui = await mount(t, {
+      connect: () => {
+        attempts += 1;
+        if (attempts === 1) return Promise.resolve(t);
+        return Promise.reject(new Rk64Error('host-key-changed', 'host key of gw.test changed'));
+      },
+    });
+    t.failNext = new Rk64Error('connection-lost', 'lost');
+    await ui.press('r');
+    await vi.waitFor(() => expect(ui.controller.getState().fatal?.exitCode).toBe(4));
+    expect(attempts).toBe(2);
+  });
+
+  it('q quits', async () => {
+    const ui = await mount(gateway());
+    await ui.press('q');
+    await vi.waitFor(() => expect(ui.controller.getState().quit).toBe(true));
+  });
+});
