@@ -76,6 +76,10 @@ export interface Gateway {
   powerCut(): Promise<void>;
   /** Boot the same disk again (after powerCut or stop) and wait for SSH. */
   boot(): Promise<void>;
+  /** Clean reboot from inside (systemctl reboot); resolves when SSH answers from the new boot. */
+  reboot(timeoutMs?: number): Promise<void>;
+  /** Wait until SSH answers and the boot id differs from `previousBootId` (if given). */
+  waitForSsh(timeoutMs: number, previousBootId?: string): Promise<string>;
   /** Stop QEMU and remove the LAN namespace. */
   stop(): Promise<void>;
 }
@@ -84,7 +88,10 @@ const upTimeoutMs = 900_000;
 
 /** Build (or reuse) the cached gateway image; returns its build.json. */
 export async function buildGateway(env?: NodeJS.ProcessEnv): Promise<GatewayBuild & { dir: string }> {
-  const result = await runOk('bash', [gatewayCommand, 'build'], { timeoutMs: upTimeoutMs, env: { ...process.env, ...env } });
+  const result = await runOk('bash', [gatewayCommand, 'build'], {
+    timeoutMs: upTimeoutMs,
+    env: { ...process.env, ...env },
+  });
   const dir = result.stdout.trim().split('\n').pop() ?? '';
   const build = JSON.parse(await readFile(join(dir, 'build.json'), 'utf8')) as GatewayBuild;
   return { ...build, dir };
@@ -95,7 +102,14 @@ async function up(name: string, fresh: boolean, env: NodeJS.ProcessEnv | undefin
   if (fresh) args.push('--fresh');
   const result = await run('bash', args, { timeoutMs: upTimeoutMs, env: { ...process.env, ...env } });
   if (result.code !== 0) {
-    const log = await readFile(join(instanceDir(name, env), 'serial.log'), 'utf8').catch(() => '(no serial log)');
+    // Leave nothing running behind a failed start.
+    await run('bash', [gatewayCommand, 'down', '--name', name], {
+      env: { ...process.env, ...env },
+      timeoutMs: 60_000,
+    });
+    const log = await readFile(join(instanceDir(name, env), 'serial.log'), 'utf8').catch(
+      () => '(no serial log)',
+    );
     throw new Error(
       `gateway up --name ${name} failed (exit ${result.code ?? result.signal}):\n${result.stderr}\n--- last serial output ---\n${log.slice(-6000)}`,
     );
@@ -157,15 +171,40 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       return state.serialPath;
     },
     sshArgs,
-    ssh: (command, runOptions = {}) => run('ssh', [...sshArgs(), command], { timeoutMs: 120_000, ...runOptions }),
-    sshOk: (command, runOptions = {}) => runOk('ssh', [...sshArgs(), command], { timeoutMs: 120_000, ...runOptions }),
+    ssh: (command, runOptions = {}) =>
+      run('ssh', [...sshArgs(), command], { timeoutMs: 120_000, ...runOptions }),
+    sshOk: (command, runOptions = {}) =>
+      runOk('ssh', [...sshArgs(), command], { timeoutMs: 120_000, ...runOptions }),
     qmp: (command, args) => qmp(state.qmp, command, args),
     serialLog: () => readFile(state.serialLog, 'utf8'),
     powerCut: async () => {
-      await runOk('bash', [gatewayCommand, 'power-cut', '--name', name], { env: gatewayEnv, timeoutMs: 60_000 });
+      await runOk('bash', [gatewayCommand, 'power-cut', '--name', name], {
+        env: gatewayEnv,
+        timeoutMs: 60_000,
+      });
     },
     boot: async () => {
       state = await up(name, false, env);
+    },
+    waitForSsh: async (timeoutMs, previousBootId) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const probe = await run('ssh', [...sshArgs(), 'cat /proc/sys/kernel/random/boot_id'], {
+          timeoutMs: 30_000,
+        });
+        const bootId = probe.stdout.trim();
+        if (probe.code === 0 && bootId !== '' && bootId !== previousBootId) return bootId;
+        if (Date.now() > deadline) {
+          throw new Error(`gateway ${name}: SSH did not answer from a new boot within ${timeoutMs / 1000} s`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+      }
+    },
+    reboot: async (timeoutMs = 600_000) => {
+      const bootId = (await gateway.sshOk('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+      // The connection drops while systemd shuts down; the exit status of this ssh is meaningless.
+      await gateway.ssh('systemctl reboot', { timeoutMs: 30_000 });
+      await gateway.waitForSsh(timeoutMs, bootId);
     },
     stop: async () => {
       await runOk('bash', [gatewayCommand, 'down', '--name', name], { env: gatewayEnv, timeoutMs: 60_000 });
