@@ -23,6 +23,11 @@ for h in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
 done
 if test -z "${rk64_s}"; then echo "rk64: no scratch memory above kernel_addr_r=${kernel_addr_r}; resetting"; reset; fi
 
+# ---- break-glass typed at the U-Boot prompt on the serial console (physical access):
+# `setenv _RUT_OH_ 1; boot` asks for it for this boot only; it is never stored.
+setenv rk64_bg_prompt 0
+if test "${_RUT_OH_}" = 1; then setenv rk64_bg_prompt 1; fi
+
 # ---- forget whatever U-Boot's own environment says about our variables
 setenv BOOT_ORDER
 setenv BOOT_A_LEFT
@@ -169,7 +174,7 @@ elif test "${board}" = qemu-arm; then
   setenv rk64_console "console=ttyAMA0"
 fi
 setenv rk64_extra
-if test "${_RUT_OH_}" = 1; then
+if test "${_RUT_OH_}" = 1 || test "${rk64_bg_prompt}" = 1; then
   echo "rk64: break-glass requested (_RUT_OH_=1): serial root console for this boot"
   setenv rk64_extra "rk64.breakglass=1"
 fi
@@ -182,6 +187,8 @@ if part number ${devtype} ${devnum} boot-${rk64_label} rk64_bootpart; then true;
   reset
 fi
 echo "rk64: booting slot ${rk64_slot} from ${devtype} ${devnum}:${rk64_bootpart} (${rk64_mode})"
+echo "rk64: load addresses kernel=${kernel_addr_r} initrd=${ramdisk_addr_r} fdt=${fdt_addr_r}"
+echo "rk64: bootargs: ${bootargs}"
 if load ${devtype} ${devnum}:${rk64_bootpart} ${kernel_addr_r} Image; then true; else
   echo "rk64: cannot load Image from boot-${rk64_label}; resetting"
   reset
@@ -199,7 +206,6 @@ setenv rk64_fdt ${fdtcontroladdr}
 if test -n "${fdt_addr_r}" && test -e ${devtype} ${devnum}:${rk64_bootpart} board.dtb; then
   if load ${devtype} ${devnum}:${rk64_bootpart} ${fdt_addr_r} board.dtb; then setenv rk64_fdt ${fdt_addr_r}; fi
 fi
-echo "rk64: bootargs: ${bootargs}"
 booti ${kernel_addr_r} ${rk64_initrd} ${rk64_fdt}
 echo "rk64: booti failed for slot ${rk64_slot}; resetting"
 reset

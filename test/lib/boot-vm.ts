@@ -40,6 +40,8 @@ export interface BootOptions {
   /** let U-Boot resets restart the machine (default: a reset ends QEMU) */
   followResets?: boolean;
   timeoutMs?: number;
+  /** typed at the U-Boot prompt before `run bootcmd` (first boot only) */
+  atPrompt?: string;
 }
 
 /**
@@ -91,7 +93,8 @@ export function boot(disk: string, opts: BootOptions): Promise<BootResult> {
       }
       if (awaitingPrompt && /=> $/.test(log)) {
         awaitingPrompt = false;
-        child.stdin.write('run bootcmd\n');
+        const typed = handledBanners === 1 && opts.atPrompt ? `${opts.atPrompt}; ` : '';
+        child.stdin.write(`${typed}run bootcmd\n`);
       }
       if (opts.until === 'uboot' && /rk64: bootargs: [^\n]*\n/.test(log)) stop('stopped');
       if (opts.until === 'kernel' && /RK64-TEST-CMDLINE: [^\n]*\n/.test(log)) stop('stopped');

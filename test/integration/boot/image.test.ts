@@ -224,6 +224,18 @@ describe('make-squashfs size gate', () => {
     expect(check.code).toBe(4);
   });
 
+  it('is reproducible: timestamps come from SOURCE_DATE_EPOCH, not the files', async () => {
+    const root = join(dir, 'repro-root');
+    await runOk('mkdir', ['-p', join(root, 'etc')]);
+    writeFileSync(join(root, 'etc/a'), 'a\n');
+    const one = join(dir, 'one.sq');
+    const two = join(dir, 'two.sq');
+    await runOk('bash', [scripts.makeSquashfs, '--root', root, '--out', one]);
+    await runOk('touch', ['-d', '2001-02-03', join(root, 'etc/a'), root]);
+    await runOk('bash', [scripts.makeSquashfs, '--root', root, '--out', two]);
+    expect(readFileSync(one).equals(readFileSync(two))).toBe(true);
+  });
+
   it('defaults to a 1 GiB limit', async () => {
     const r = await run('bash', [scripts.makeSquashfs, '--check', rootfs]);
     expect(r.code).toBe(0);
