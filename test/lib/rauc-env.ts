@@ -2,7 +2,16 @@
 // `rauc service` on the shipped system.conf with the slot devices rewritten to files, and the
 // U-Boot environment in a file read and written by the real fw_printenv/fw_setenv.
 // Bundles are signed by the shipped build-bundle with keys from the shipped make-dev-ca.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,22 +79,32 @@ function testSystemConf(dir: string, pki: string): string {
     .replace(/^path=\/etc\/rauc\/keyring\.pem$/m, `path=${pki}/ca.cert.pem`);
 }
 
-let pkiCache: string | undefined;
-/** One dev PKI per test process (RSA key generation is the slow part). */
+/**
+ * A dev PKI made by the shipped make-dev-ca, cached under /var/cache/rk64/services/ by the hash of
+ * make-dev-ca (RSA key generation is the slow part); a cold cache makes it once, atomically.
+ */
 export async function devPki(name = 'main'): Promise<string> {
-  const dir = join(pkiCache ?? (pkiCache = mkdtempSync(join(tmpdir(), 'rk64-pki-'))), name);
+  const script = `${deviceScripts}/pki/make-dev-ca`;
+  const hash = createHash('sha256').update(readFileSync(script)).digest('hex').slice(0, 16);
+  const cache = `/var/cache/rk64/services/pki-${hash}`;
+  const dir = join(cache, name);
+  if (existsSync(join(dir, 'signing.key.pem'))) return dir;
+  mkdirSync(cache, { recursive: true });
+  const tmp = mkdtempSync(join(cache, `.${name}-`));
+  await runOk(script, ['--out', join(tmp, 'pki'), '--name', `rk64 test ${name}`]);
   try {
-    readFileSync(join(dir, 'ca.cert.pem'));
+    renameSync(join(tmp, 'pki'), dir);
   } catch {
-    await runOk(`${deviceScripts}/pki/make-dev-ca`, ['--out', dir, '--name', `rk64 test ${name}`]);
+    // Another test file made it first: use theirs.
   }
+  rmSync(tmp, { recursive: true, force: true });
   return dir;
 }
 
 export async function startRaucEnv(options: { booted?: 'A' | 'B' } = {}): Promise<RaucEnv> {
-  const dir = mkdtempSync(join(tmpdir(), 'rk64-rauc-'));
+  const dir = mkdtempSync(join(tmpdir(), 'rk64-svc-rauc-'));
   const pki = await devPki();
-  for (const sub of ['slots', 'data/rauc', 'mnt', 'bin', 'run', 'bundles'])
+  for (const sub of ['slots', 'data', 'mnt', 'bin', 'run', 'bundles'])
     mkdirSync(join(dir, sub), { recursive: true });
   for (const slot of SLOTS)
     writeFileSync(join(dir, 'slots', slot), Buffer.alloc(slot.startsWith('boot') ? 1 << 20 : 2 << 20));

@@ -75,7 +75,7 @@ async function applyFirewall() {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rk64-fw-'));
+  dir = mkdtempSync(join(tmpdir(), 'rk64-svc-fw-'));
   env = {
     ...process.env,
     RK64_DATA: join(dir, 'data'),

@@ -110,7 +110,7 @@ async function ntpAnswers(client: string, server: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rk64-lan-'));
+  dir = mkdtempSync(join(tmpdir(), 'rk64-svc-lan-'));
   ns.gw = await lab.ns('gw');
   ns.lan = await lab.ns('lan');
   ns.wan = await lab.ns('wan');
