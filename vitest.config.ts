@@ -11,6 +11,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.{ts,tsx}'],
+          // Projects with different worker limits must run in separate groups (vitest 4).
+          sequence: { groupOrder: 0 },
           testTimeout: 20_000,
         },
       },
@@ -18,6 +20,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.{ts,tsx}'],
+          sequence: { groupOrder: 1 },
           testTimeout: 180_000,
           hookTimeout: 300_000,
           maxWorkers: 2,
@@ -27,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'vm',
           include: ['test/vm/**/*.test.{ts,tsx}'],
+          sequence: { groupOrder: 2 },
           testTimeout: 900_000,
           hookTimeout: 1_800_000,
           fileParallelism: false,

@@ -27,7 +27,7 @@ export interface CliIo {
 interface GlobalArgs {
   config?: string;
   'accept-new-host-key': boolean;
-  identity?: string[];
+  identity?: string | string[];
   jump?: string;
   baud?: number;
   timeout: number;
@@ -62,7 +62,7 @@ async function connectOptionsFor(args: GlobalArgs, io: CliIo): Promise<ConnectOp
       env: io.env,
       log: (line) => io.stderr.write(`rk64: ${line}\n`),
       ...(args['known-hosts'] ? { knownHostsPath: args['known-hosts'] } : {}),
-      ...(args.identity?.length ? { identityFiles: args.identity } : {}),
+      ...(args.identity !== undefined ? { identityFiles: [args.identity].flat() } : {}),
     },
     serial: {
       wakeTimeoutMs: Math.min(timeoutMs, 10_000),
@@ -164,9 +164,8 @@ function globalOptions(parser: Argv): Argv<GlobalArgs> {
     })
     .option('identity', {
       type: 'string',
-      array: true,
-      describe: 'SSH private key file (repeatable)',
-      requiresArg: true,
+      nargs: 1,
+      describe: 'SSH private key file (repeat the option for several)',
     })
     .option('jump', {
       type: 'string',

@@ -37,6 +37,8 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
       if (timer) clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    // A program that exits without reading its input must not crash the test with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

@@ -114,7 +114,14 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     'AllowTcpForwarding yes',
     'LogLevel VERBOSE',
     'Subsystem sftp internal-sftp',
-    ...Object.entries(options.setEnv ?? {}).map(([k, v]) => `SetEnv ${k}=${v}`),
+    // One SetEnv line: sshd keeps only the first SetEnv directive.
+    ...(options.setEnv && Object.keys(options.setEnv).length
+      ? [
+          `SetEnv ${Object.entries(options.setEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        ]
+      : []),
     ...(options.extraConfig ?? []),
   ];
   const configPath = join(dir, 'sshd_config');

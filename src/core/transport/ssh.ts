@@ -147,8 +147,9 @@ function mapConnectError(error: Error & { code?: string; level?: string }, where
     kind = 'timeout';
     hint = 'the gateway did not answer in time; check the network path or raise --timeout';
   } else if (code === 'ECONNREFUSED' || /refused|administratively prohibited/i.test(error.message)) {
-    kind = 'refused';
-    hint = 'is sshd running and the port right?';
+    return new Rk64Error('refused', `${where}: connection refused`, 'is sshd running and the port right?', {
+      cause: error,
+    });
   } else if (code === 'ECONNRESET' || code === 'EPIPE') {
     kind = 'connection-lost';
     hint = 'the connection was reset; try again';

@@ -1,0 +1,346 @@
+// device-scripts/rootfs/rk64-status against real programs: rauc 1.8 (`rauc service` on a private
+// D-Bus system bus, file-backed slots, a custom boot-loader backend, a real slot status file),
+// libubootenv's fw_printenv on environment images made by mkenvimage, `ip -j addr` and nft in a
+// network namespace the test creates. Watchdog sysfs and the lease/health files are plain files
+// in the formats the kernel / dnsmasq / os-verification write.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayStatus } from '../../../src/core/status/schema.js';
+import { validateStatus } from '../../../src/core/status/validate.js';
+import { repoRoot, run, runOk } from '../../lib/exec.js';
+
+const SCRIPT = join(repoRoot, 'device-scripts/rootfs/rk64-status');
+const ns = `rk64core-st-${process.pid}`;
+let dir: string;
+let dbus: ChildProcess | undefined;
+let rauc: ChildProcess | undefined;
+let busAddress: string;
+
+async function script(path: string, body: string): Promise<string> {
+  await writeFile(path, `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+async function envImage(name: string, vars: Record<string, string>): Promise<string> {
+  const text = join(dir, `${name}.txt`);
+  await writeFile(
+    text,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
+  await runOk('mkenvimage', ['-s', '0x4000', '-o', join(dir, `${name}.env`), text]);
+  const config = join(dir, `${name}.config`);
+  await writeFile(config, `${join(dir, `${name}.env`)} 0x0 0x4000\n`);
+  return config;
+}
+
+async function status(env: Record<string, string>): Promise<{ doc: GatewayStatus; stderr: string }> {
+  const result = await run(SCRIPT, [], { env: { PATH: process.env.PATH, ...env }, timeoutMs: 60_000 });
+  expect(result.code, result.stderr).toBe(0);
+  return { doc: validateStatus(JSON.parse(result.stdout)), stderr: result.stderr };
+}
+
+function gatewayEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DBUS_SYSTEM_BUS_ADDRESS: busAddress,
+    RK64_DATA: join(dir, 'data'),
+    RK64_RUN_DIR: join(dir, 'run'),
+    RK64_LEASES_FILE: join(dir, 'dnsmasq.leases'),
+    RK64_VERSION_FILE: join(dir, 'VERSION'),
+    RK64_OS_RELEASE: join(dir, 'os-release'),
+    SYS_CLASS_DIR: join(dir, 'sys'),
+    FW_ENV_CONFIG: join(dir, 'main.config'),
+    IP: join(dir, 'bin', 'ip'),
+    NFT: join(dir, 'bin', 'nft'),
+    SYSTEMCTL: join(dir, 'bin', 'systemctl'),
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rk64-status-'));
+  await mkdir(join(dir, 'bin'));
+  // rauc: system.conf with file-backed A/B slots, a custom boot-loader backend keeping the
+  // primary slot and good/bad marks in files, and a slot status file with bundle versions.
+  for (const img of ['rootfs-a', 'rootfs-b', 'boot-a', 'boot-b']) {
+    await writeFile(join(dir, `${img}.img`), '');
+    await truncate(join(dir, `${img}.img`), 1 << 20);
+  }
+  await mkdir(join(dir, 'bootstate'));
+  await writeFile(join(dir, 'bootstate', 'primary'), 'B\n');
+  await writeFile(join(dir, 'bootstate', 'A'), 'good\n');
+  await writeFile(join(dir, 'bootstate', 'B'), 'bad\n');
+  const backend = await script(
+    join(dir, 'bin', 'boot-backend'),
+    `state=${join(dir, 'bootstate')}
+case $1 in
+  get-primary) cat "$state/primary" ;;
+  set-primary) echo "$2" >"$state/primary" ;;
+  get-state) cat "$state/$2" ;;
+  set-state) echo "$3" >"$state/$2" ;;
+  get-current) echo A ;;
+esac`,
+  );
+  const slot = (name: string, img: string, extra: string): string =>
+    `[slot.${name}]\ndevice=${join(dir, `${img}.img`)}\ntype=raw\n${extra}\n`;
+  await writeFile(
+    join(dir, 'system.conf'),
+    `[system]\ncompatible=rock64\nbootloader=custom\nstatusfile=${join(dir, 'status.raucs')}\n\n` +
+      `[handlers]\nbootloader-custom-backend=${backend}\n\n` +
+      slot('rootfs.0', 'rootfs-a', 'bootname=A') +
+      slot('rootfs.1', 'rootfs-b', 'bootname=B') +
+      slot('boot.0', 'boot-a', 'parent=rootfs.0') +
+      slot('boot.1', 'boot-b', 'parent=rootfs.1'),
+  );
+  await writeFile(
+    join(dir, 'status.raucs'),
+    '[slot.rootfs.0]\nbundle.compatible=rock64\nbundle.version=2026.11.2\nstatus=ok\n' +
+      'installed.timestamp=2026-11-20T10:00:00Z\ninstalled.count=2\n\n' +
+      '[slot.rootfs.1]\nbundle.compatible=rock64\nbundle.version=2026.12.0\nstatus=ok\n' +
+      'installed.timestamp=2026-11-25T09:00:00Z\ninstalled.count=1\n',
+  );
+  const bus = join(dir, 'bus');
+  busAddress = `unix:path=${bus}`;
+  await writeFile(
+    join(dir, 'bus.conf'),
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>system</type><listen>${busAddress}</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/></policy>
+</busconfig>\n`,
+  );
+  dbus = spawn('dbus-daemon', ['--nofork', `--config-file=${join(dir, 'bus.conf')}`], { stdio: 'ignore' });
+  const env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: busAddress };
+  for (let i = 0; i < 100; i++) {
+    if (
+      (
+        await run(
+          'gdbus',
+          [
+            'call',
+            '--system',
+            '--dest',
+            'org.freedesktop.DBus',
+            '--object-path',
+            '/org/freedesktop/DBus',
+            '--method',
+            'org.freedesktop.DBus.GetId',
+          ],
+          { env },
+        )
+      ).code === 0
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  rauc = spawn(
+    'rauc',
+    [
+      'service',
+      `--conf=${join(dir, 'system.conf')}`,
+      '--override-boot-slot=A',
+      `--mount=${join(dir, 'mnt')}`,
+    ],
+    {
+      stdio: 'ignore',
+      env,
+    },
+  );
+  await runOk('gdbus', ['wait', '--system', '--timeout', '20', 'de.pengutronix.rauc'], { env });
+
+  // fw_printenv: a real environment image
+  await envImage('main', {
+    BOOT_ORDER: 'B A',
+    BOOT_A_LEFT: '3',
+    BOOT_B_LEFT: '2',
+    bootcmd: 'run distro_bootcmd',
+  });
+
+  // links and firewall: a network namespace with the gateway's interface names
+  await runOk('ip', ['netns', 'add', ns]);
+  await runOk('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1']);
+  await runOk('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', '02:00:00:00:00:10']);
+  await runOk('ip', ['-n', ns, 'addr', 'add', '172.20.30.1/24', 'dev', 'eth1']);
+  await runOk('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  await runOk('ip', ['-n', ns, 'link', 'set', 'eth1', 'up']);
+  await runOk('ip', ['-n', ns, 'tuntap', 'add', 'tun0', 'mode', 'tun']);
+  await runOk('ip', ['-n', ns, 'addr', 'add', '10.8.0.17/24', 'dev', 'tun0']);
+  await runOk('ip', [
+    'netns',
+    'exec',
+    ns,
+    'nft',
+    'add table inet rk64; add chain inet rk64 input_wan; add rule inet rk64 input_wan tcp dport 22 accept comment "rk64-ssh-wan"',
+  ]);
+  await script(join(dir, 'bin', 'ip'), `exec ip -n ${ns} "$@"`);
+  await script(join(dir, 'bin', 'nft'), `exec ip netns exec ${ns} nft "$@"`);
+  // systemd is not PID 1 here: replay the value systemd prints for RuntimeWatchdogUSec=30s
+  await script(
+    join(dir, 'bin', 'systemctl'),
+    '[[ "$*" == "show -p RuntimeWatchdogUSec --value" ]] && echo 30s',
+  );
+
+  await mkdir(join(dir, 'sys', 'watchdog', 'watchdog0'), { recursive: true });
+  await writeFile(join(dir, 'sys', 'watchdog', 'watchdog0', 'identity'), 'dw_wdt\n');
+  await writeFile(join(dir, 'sys', 'watchdog', 'watchdog0', 'timeout'), '60\n');
+  await mkdir(join(dir, 'data', 'config'), { recursive: true });
+  await writeFile(join(dir, 'data', 'config', 'ssh-wan-enabled'), '');
+  await mkdir(join(dir, 'run'));
+  await writeFile(
+    join(dir, 'run', 'health.json'),
+    '{"state":"failed","updatedAt":"2026-11-26T01:00:00Z","detail":"dnsmasq not running"}\n',
+  );
+  await writeFile(
+    join(dir, 'dnsmasq.leases'),
+    '1764150000 3c:22:fb:11:22:33 172.20.30.57 laptop 01:3c:22:fb:11:22:33\n0 02:00:00:aa:bb:cc 172.20.30.10 * *\n',
+  );
+  await writeFile(join(dir, 'VERSION'), '0.1.0\n');
+  await writeFile(
+    join(dir, 'os-release'),
+    'NAME=rk64\nID=nixos\nVERSION_ID="25.05"\nIMAGE_VERSION=2026.11.2\n',
+  );
+});
+
+afterAll(async () => {
+  rauc?.kill('SIGTERM');
+  dbus?.kill('SIGTERM');
+  await run('ip', ['netns', 'del', ns]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('rk64-status', () => {
+  it('reports a gateway-like system completely', async () => {
+    const { doc } = await status(gatewayEnv());
+    expect(doc.errors).toEqual([]);
+    expect(doc.rauc).toEqual({
+      compatible: 'rock64',
+      bootedSlot: 'A',
+      primarySlot: 'B',
+      slots: [
+        {
+          bootname: 'A',
+          booted: true,
+          primary: false,
+          bootStatus: 'good',
+          bundleVersion: '2026.11.2',
+          installedAt: '2026-11-20T10:00:00Z',
+          devices: { 'rootfs.0': join(dir, 'rootfs-a.img'), 'boot.0': join(dir, 'boot-a.img') },
+        },
+        {
+          bootname: 'B',
+          booted: false,
+          primary: true,
+          bootStatus: 'bad',
+          bundleVersion: '2026.12.0',
+          installedAt: '2026-11-25T09:00:00Z',
+          devices: { 'rootfs.1': join(dir, 'rootfs-b.img'), 'boot.1': join(dir, 'boot-b.img') },
+        },
+      ],
+    });
+    expect(doc.versions).toMatchObject({ os: '2026.11.2', bundle: '2026.11.2', rk64: '0.1.0' });
+    expect(doc.bootState).toEqual({
+      order: ['B', 'A'],
+      attemptsLeft: { A: 3, B: 2 },
+      nextBootSlot: 'B',
+      breakGlass: false,
+    });
+    expect(doc.watchdog).toEqual({
+      device: '/dev/watchdog0',
+      identity: 'dw_wdt',
+      timeoutSeconds: 60,
+      runtimeWatchdogSeconds: 30,
+      active: true,
+    });
+    expect(doc.links).toEqual([
+      expect.objectContaining({
+        name: 'eth1',
+        role: 'lan',
+        addresses: expect.arrayContaining(['172.20.30.1/24']) as unknown,
+      }),
+      expect.objectContaining({ name: 'eth0', role: 'wan', mac: '02:00:00:00:00:10', state: 'up' }),
+      { name: 'tun0', role: 'vpn', state: 'down', mac: null, addresses: ['10.8.0.17/24'] },
+    ]);
+    expect(doc.leases).toEqual([
+      { mac: '3c:22:fb:11:22:33', ip: '172.20.30.57', hostname: 'laptop', expiresAt: '2025-11-26T09:40:00Z' },
+      { mac: '02:00:00:aa:bb:cc', ip: '172.20.30.10', hostname: null, expiresAt: null },
+    ]);
+    expect(doc.sshOnWan).toEqual({ enabled: true, firewallAllows: true });
+    expect(doc.health).toEqual({
+      state: 'failed',
+      updatedAt: '2026-11-26T01:00:00Z',
+      detail: 'dnsmasq not running',
+    });
+    expect(doc.firstBootCompleted).toBe(false);
+  });
+
+  it('computes the next boot slot the way the boot script does', async () => {
+    const cases: [Record<string, string>, string | null, (number | null)[]][] = [
+      [{ BOOT_ORDER: 'A B', BOOT_A_LEFT: '0', BOOT_B_LEFT: '1' }, 'B', [0, 1]],
+      [{ BOOT_ORDER: 'X B A', BOOT_A_LEFT: '2', BOOT_B_LEFT: '0' }, 'A', [2, 0]],
+      [{ BOOT_ORDER: 'A B', BOOT_A_LEFT: '0', BOOT_B_LEFT: '0' }, null, [0, 0]],
+      [{ BOOT_A_LEFT: 'x' }, 'B', [null, null]],
+      [{ BOOT_ORDER: 'B', BOOT_B_LEFT: '1', _RUT_OH_: '1' }, 'B', [null, 1]],
+    ];
+    for (const [index, [vars, next, left]] of cases.entries()) {
+      const config = await envImage(`case${index}`, vars);
+      const { doc } = await status({ RAUC: 'false', FW_ENV_CONFIG: config, RK64_DATA: join(dir, 'data') });
+      expect(doc.bootState?.nextBootSlot, JSON.stringify(vars)).toBe(next);
+      expect([doc.bootState?.attemptsLeft.A, doc.bootState?.attemptsLeft.B]).toEqual(left);
+    }
+    const { doc } = await status({ RAUC: 'false', FW_ENV_CONFIG: join(dir, 'case4.config') });
+    expect(doc.bootState?.breakGlass).toBe(true);
+  });
+
+  it('notices a firewall without the ssh rule, a bad health file, and a completed first boot', async () => {
+    await runOk('ip', ['netns', 'exec', ns, 'nft', 'flush chain inet rk64 input_wan']);
+    await writeFile(join(dir, 'run', 'health.json'), 'not json');
+    await writeFile(join(dir, 'data', '.completed_first_boot'), '');
+    const { doc } = await status(gatewayEnv());
+    expect(doc.sshOnWan).toEqual({ enabled: true, firewallAllows: false });
+    expect(doc.health).toBeNull();
+    expect(doc.errors).toEqual([
+      { field: 'health', reason: `${join(dir, 'run', 'health.json')} is not a valid health state` },
+    ]);
+    expect(doc.firstBootCompleted).toBe(true);
+  });
+
+  it('on a plain Linux host: every unreadable field null with a reason', async () => {
+    const missing = join(dir, 'nothing-here');
+    const { doc } = await status({
+      RAUC: join(missing, 'rauc'),
+      FW_PRINTENV: join(missing, 'fw_printenv'),
+      RK64_DATA: missing,
+      RK64_RUN_DIR: missing,
+      RK64_LEASES_FILE: join(missing, 'leases'),
+      RK64_VERSION_FILE: join(missing, 'VERSION'),
+      SYS_CLASS_DIR: missing,
+      NFT: join(missing, 'nft'),
+      SYSTEMCTL: join(missing, 'systemctl'),
+    });
+    expect(doc.rauc).toBeNull();
+    expect(doc.bootState).toBeNull();
+    expect(doc.leases).toBeNull();
+    expect(doc.firstBootCompleted).toBeNull();
+    expect(doc.watchdog).toMatchObject({ device: null, active: false });
+    expect(doc.sshOnWan).toEqual({ enabled: false, firewallAllows: null });
+    expect(doc.health?.state).toBe('not-run');
+    expect(doc.errors.map((e) => e.field).sort()).toEqual(
+      [
+        'bootState',
+        'firstBootCompleted',
+        'leases',
+        'rauc',
+        'sshOnWan.firewallAllows',
+        'versions.rk64',
+        'watchdog.device',
+        'watchdog.runtimeWatchdogSeconds',
+      ].sort(),
+    );
+  });
+});
