@@ -1,9 +1,9 @@
-// The one place the interactive dashboard plugs in. The console team replaces the body of
-// `runInteractive` with a dynamic `import('../ui/…')`, so Ink/React load only on this path and
-// never for `rk64 status`, `--batch` or `--json`.
-import { Rk64Error } from '../core/errors.js';
-import type { Target } from '../core/target.js';
+// The one place the interactive dashboard plugs in: a dynamic `import('../ui/…')`, so Ink/React
+// load only on this path and never for `rk64 status`, `--batch` or `--json`.
+import { openTransport } from '../core/connect.js';
 import type { ConnectOptions } from '../core/connect.js';
+import { fetchStatus } from '../core/status/fetch.js';
+import type { Target } from '../core/target.js';
 
 export interface InteractiveOptions {
   target: Target;
@@ -13,10 +13,16 @@ export interface InteractiveOptions {
 }
 
 /** Run the interactive dashboard until the user quits; resolves to the process exit code. */
-export async function runInteractive(_options: InteractiveOptions): Promise<number> {
-  throw new Rk64Error(
-    'usage',
-    'the interactive dashboard is not part of this build',
-    'use --batch or --json',
-  );
+export async function runInteractive(options: InteractiveOptions): Promise<number> {
+  const { runDashboard } = await import('../ui/run.js');
+  const { target } = options;
+  return runDashboard({
+    gateway: target.name,
+    connect: () => openTransport(target, options.connect),
+    fetchStatus: (transport, signal) =>
+      fetchStatus(transport, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) }),
+    readOnly: options.readOnly,
+    lowBandwidth: target.kind === 'serial',
+    ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
+  });
 }

@@ -14,6 +14,7 @@ import type { GatewayStatus } from '../core/status/schema.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
 import { DEFAULT_BAUD, parseBaud, parseJump } from '../core/target.js';
+import { breakGlassCommand } from './break-glass.js';
 import { runInteractive } from './interactive.js';
 import { renderStatusText, useColor } from './render.js';
 
@@ -239,7 +240,27 @@ export async function main(
           tuiCommand(String(a.target), { batch: a.batch, json: a.json, readOnly: a['read-only'] }, a, io),
         ),
     )
-    .demandCommand(1, 'give a command: status or tui')
+    .command(
+      'break-glass <target>',
+      'physical recovery on the serial console: stop U-Boot, set _RUT_OH_=1 in the boot state and boot, so the serial console comes up with a root autologin for one boot',
+      (y) =>
+        y
+          .positional('target', { type: 'string', demandOption: true, describe: 'serial:/dev/ttyX[@baud] or a serial profile' })
+          .option('device', {
+            type: 'string',
+            array: true,
+            requiresArg: true,
+            describe: 'U-Boot block device holding the uboot-env partition (default: try mmc 0, mmc 1, virtio 0, scsi 0)',
+          })
+          .option('wait', { type: 'number', default: 120, describe: 'seconds to wait for U-Boot while you power-cycle the gateway' }),
+      (a) =>
+        run(async () => {
+          const [target] = await resolveTargets([String(a.target)], a, io);
+          if (!target) throw new Rk64Error('usage', 'rk64 break-glass needs one TARGET');
+          return breakGlassCommand(target, { wait: a.wait, ...(a.device ? { device: a.device.map(String) } : {}) }, io);
+        }),
+    )
+    .demandCommand(1, 'give a command: status, tui or break-glass')
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(100, process.stdout.columns ?? 100))

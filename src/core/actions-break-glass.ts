@@ -160,7 +160,12 @@ export class UbootConsole {
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** The copy libubootenv (and boot.scr) treats as current: valid CRC, newer flags (0xff wraps). */
-export function currentCopy(validA: boolean, validB: boolean, flagsA: number, flagsB: number): 'a' | 'b' | null {
+export function currentCopy(
+  validA: boolean,
+  validB: boolean,
+  flagsA: number,
+  flagsB: number,
+): 'a' | 'b' | null {
   if (validA && validB) {
     if (flagsA === 0xff && flagsB === 0) return 'b';
     if (flagsB === 0xff && flagsA === 0) return 'a';
@@ -216,7 +221,8 @@ export async function breakGlass(options: BreakGlassOptions): Promise<BreakGlass
     await uboot.interruptAutoboot(options.waitForUbootMs ?? 120_000);
     log('U-Boot prompt reached; autoboot stopped');
     const addr = parseEnvLines(await uboot.run('printenv kernel_addr_r')).kernel_addr_r;
-    if (addr === undefined) throw new Rk64Error('remote', 'U-Boot has no kernel_addr_r; this is not an rk64 boot loader');
+    if (addr === undefined)
+      throw new Rk64Error('remote', 'U-Boot has no kernel_addr_r; this is not an rk64 boot loader');
     const s = scratchBase(parseInt(addr, 16));
     const raw = hex(s);
     const copyA = hex(s + 0x200000);
@@ -231,9 +237,13 @@ export async function breakGlass(options: BreakGlassOptions): Promise<BreakGlass
     await uboot.run(`${type} read ${raw} ${hex(ENV_START_LBA)} ${hex(2 * COPY_BLOCKS)}`, 30_000);
     // Re-join crc and data (U-Boot's env has no flags byte) so `env import -c` checks the CRC.
     await uboot.run(`cp.b ${raw} ${copyA} 4; cp.b ${hex(s + 5)} ${hex(s + 0x200004)} 0x3ffb`);
-    await uboot.run(`cp.b ${hex(s + 0x4000)} ${copyB} 4; cp.b ${hex(s + 0x4005)} ${hex(s + 0x300004)} 0x3ffb`);
+    await uboot.run(
+      `cp.b ${hex(s + 0x4000)} ${copyB} 4; cp.b ${hex(s + 0x4005)} ${hex(s + 0x300004)} 0x3ffb`,
+    );
     const probe = (copy: string) =>
-      uboot.run(`if env import -c ${copy} 0x3fff rk64_crc_probe_only; then echo RK64_VALID=1; else echo RK64_VALID=0; fi`);
+      uboot.run(
+        `if env import -c ${copy} 0x3fff rk64_crc_probe_only; then echo RK64_VALID=1; else echo RK64_VALID=0; fi`,
+      );
     const validA = /RK64_VALID=1/.test(await probe(copyA));
     const validB = /RK64_VALID=1/.test(await probe(copyB));
     const flag = async (at: number) => {
@@ -243,7 +253,9 @@ export async function breakGlass(options: BreakGlassOptions): Promise<BreakGlass
     const flagsA = await flag(s + 4);
     const flagsB = await flag(s + 0x4004);
     const current = currentCopy(validA, validB, flagsA, flagsB);
-    log(`boot state: copy a ${validA ? 'valid' : 'invalid'} (flags ${flagsA}), copy b ${validB ? 'valid' : 'invalid'} (flags ${flagsB})`);
+    log(
+      `boot state: copy a ${validA ? 'valid' : 'invalid'} (flags ${flagsA}), copy b ${validB ? 'valid' : 'invalid'} (flags ${flagsB})`,
+    );
 
     await uboot.run('setenv BOOT_ORDER; setenv BOOT_A_LEFT; setenv BOOT_B_LEFT; setenv _RUT_OH_');
     if (current !== null) {
@@ -262,7 +274,10 @@ export async function breakGlass(options: BreakGlassOptions): Promise<BreakGlass
     const block = ENV_START_LBA + (target === 'a' ? 0 : COPY_BLOCKS);
     const written = await uboot.run(`${type} write ${assembled} ${hex(block)} ${hex(COPY_BLOCKS)}`, 30_000);
     if (!/written:\s*OK|blocks written:\s*OK/i.test(written)) {
-      throw new Rk64Error('remote', `Writing the boot state failed: ${written.trim().split('\n').at(-1) ?? ''}`);
+      throw new Rk64Error(
+        'remote',
+        `Writing the boot state failed: ${written.trim().split('\n').at(-1) ?? ''}`,
+      );
     }
     // Read it back through the CRC check before booting.
     await uboot.run(`${type} read ${raw} ${hex(block)} ${hex(COPY_BLOCKS)}`, 30_000);
@@ -271,7 +286,11 @@ export async function breakGlass(options: BreakGlassOptions): Promise<BreakGlass
     await uboot.run(`env import -c ${copyA} 0x3fff ${STATE_VARS}`);
     const state = parseEnvLines(await uboot.run(`printenv ${STATE_VARS}`));
     if (state._RUT_OH_ !== '1') {
-      throw new Rk64Error('remote', 'The boot state read back without _RUT_OH_=1; nothing was booted', 'retry');
+      throw new Rk64Error(
+        'remote',
+        'The boot state read back without _RUT_OH_=1; nothing was booted',
+        'retry',
+      );
     }
     log(
       `_RUT_OH_=1 written to copy ${target} (flags ${flags}); BOOT_ORDER=${state.BOOT_ORDER ?? '?'} BOOT_A_LEFT=${

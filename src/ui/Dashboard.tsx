@@ -1,7 +1,7 @@
 // The dashboard screen: subscribes to the DashboardController (src/core/dashboard/controller.ts),
 // forwards key presses to it and renders its state. No decisions are made here.
-import { Box, Text, useApp, useInput } from 'ink';
-import { useEffect, useSyncExternalStore } from 'react';
+import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 
 import type { DashboardController, DashboardState } from '../core/dashboard/controller.js';
 import { connectionLine, identityLine, panels, versionsLine, type Panel } from '../core/dashboard/view.js';
@@ -40,31 +40,54 @@ export function Dashboard({ controller, theme }: DashboardProps) {
     if (state.quit) exit();
   }, [state.quit, exit]);
 
-  return <DashboardView state={state} theme={theme} />;
+  // The frame never grows past the terminal: a frame taller than the screen scrolls, and the
+  // lines that scrolled off can no longer be redrawn in place.
+  const { stdout } = useStdout();
+  const [rows, setRows] = useState(stdout.rows);
+  useEffect(() => {
+    const onResize = () => setRows(stdout.rows);
+    stdout.on('resize', onResize);
+    return () => void stdout.off('resize', onResize);
+  }, [stdout]);
+
+  return <DashboardView state={state} theme={theme} {...(rows ? { rows: rows - 1 } : {})} />;
 }
 
-/** The whole screen for one state; also used for docs/console.md's capture. */
-export function DashboardView({ state, theme }: { state: DashboardState; theme: Theme }) {
+/**
+ * The whole screen for one state; also used for docs/console.md's capture. With `rows`, the
+ * panels are clipped so the frame is exactly that tall and the dialogs and footer stay visible.
+ */
+export function DashboardView({
+  state,
+  theme,
+  rows,
+}: {
+  state: DashboardState;
+  theme: Theme;
+  rows?: number;
+}) {
   const all: Panel[] = state.status ? panels(state.status) : [];
   const byId = (id: Panel['id']) => all.find((p) => p.id === id);
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" {...(rows ? { height: rows } : {})}>
       <Text bold={theme.colors} wrap="truncate-end">
         {identityLine(state)}
       </Text>
       <Line row={{ text: versionsLine(state), tone: 'normal' }} theme={theme} />
       <Line row={connectionLine(state)} theme={theme} />
       <Text> </Text>
-      {state.overlay.kind === 'help' ? (
-        <HelpScreen bindings={visibleBindings(state.readOnly)} theme={theme} />
-      ) : (
-        <>
-          <PanelPair left={byId('slots')} right={byId('boot')} theme={theme} />
-          <PanelPair left={byId('watchdog')} right={byId('health')} theme={theme} />
-          {byId('links') && <PanelView panel={byId('links') as Panel} theme={theme} />}
-          {byId('leases') && <PanelView panel={byId('leases') as Panel} theme={theme} />}
-        </>
-      )}
+      <Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
+        {state.overlay.kind === 'help' ? (
+          <HelpScreen bindings={visibleBindings(state.readOnly)} theme={theme} />
+        ) : (
+          <>
+            <PanelPair left={byId('slots')} right={byId('boot')} theme={theme} />
+            <PanelPair left={byId('watchdog')} right={byId('health')} theme={theme} />
+            {byId('links') && <PanelView panel={byId('links') as Panel} theme={theme} />}
+            {byId('leases') && <PanelView panel={byId('leases') as Panel} theme={theme} />}
+          </>
+        )}
+      </Box>
       {state.overlay.kind === 'confirm' && <ConfirmDialog text={state.overlay.text} theme={theme} />}
       {state.overlay.kind === 'prompt-install' && <InstallPrompt value={state.overlay.value} theme={theme} />}
       {state.overlay.kind === 'running' && (
@@ -100,7 +123,7 @@ function PanelPair({
 }) {
   if (!left && !right) return null;
   return (
-    <Box flexDirection="row">
+    <Box flexDirection="row" flexShrink={0}>
       {left && <PanelView panel={left} theme={theme} />}
       {right && <PanelView panel={right} theme={theme} />}
     </Box>

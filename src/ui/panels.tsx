@@ -23,7 +23,7 @@ export function RowText({ row, theme }: { row: PanelRow; theme: Theme }) {
 
 function PanelViewInner({ panel, theme }: { panel: Panel; theme: Theme }) {
   return (
-    <Box flexDirection="column" marginRight={2} marginBottom={1}>
+    <Box flexDirection="column" marginRight={2} marginBottom={1} flexShrink={0}>
       <Text bold={theme.colors} underline={theme.colors}>
         {theme.colors ? panel.title : `[ ${panel.title} ]`}
       </Text>

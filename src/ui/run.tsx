@@ -5,17 +5,20 @@ import { render } from 'ink';
 import { DashboardController, type DashboardOptions } from '../core/dashboard/controller.js';
 import { ExitCode } from '../core/errors.js';
 import { Dashboard } from './Dashboard.js';
+import { FrameSink, SCREEN } from './frame-writer.js';
 import { themeFromEnv } from './theme.js';
 
 export interface InteractiveOptions extends DashboardOptions {
   /**
    * The gateway is reached over a serial line (or the operator's terminal is slow): a low frame
-   * rate and a slow stale-age tick, so each refresh redraws few bytes.
+   * rate, a slower refresh and a slow stale-age tick, so each refresh redraws few bytes.
    */
   lowBandwidth?: boolean;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   stderr?: NodeJS.WriteStream;
+  /** Called once the first frame is on the screen (benchmarks). */
+  onFirstFrame?: () => void;
 }
 
 /** Frame limits: the dashboard changes at most once per refresh, so a few frames a second suffice. */
@@ -24,6 +27,7 @@ export const FRAME_RATE = { normal: 10, lowBandwidth: 2 } as const;
 export async function runDashboard(options: InteractiveOptions): Promise<number> {
   const stdin = options.stdin ?? process.stdin;
   const stderr = options.stderr ?? process.stderr;
+  const stdout = options.stdout ?? process.stdout;
   if (!stdin.isTTY) {
     stderr.write('rk64 tui: the dashboard needs a terminal; use --batch or --json in scripts\n');
     return ExitCode.usage;
@@ -33,18 +37,35 @@ export async function runDashboard(options: InteractiveOptions): Promise<number>
     staleTickMs: options.staleTickMs ?? (options.lowBandwidth ? 5000 : 1000),
     refreshIntervalMs: options.refreshIntervalMs ?? (options.lowBandwidth ? 10_000 : 5000),
   });
+  const sink = new FrameSink(stdout, options.lowBandwidth ? FRAME_RATE.lowBandwidth : FRAME_RATE.normal);
+  if (options.onFirstFrame) {
+    const first = options.onFirstFrame;
+    const check = setInterval(() => {
+      if (sink.frames > 0) {
+        clearInterval(check);
+        first();
+      }
+    }, 5);
+  }
+  // Full screen like k9s: the alternate screen keeps the operator's scrollback intact.
+  stdout.write(SCREEN.enter);
   const instance = render(<Dashboard controller={controller} theme={themeFromEnv()} />, {
-    stdout: options.stdout ?? process.stdout,
+    // Ink writes whole frames into the sink, which redraws only the changed lines.
+    stdout: sink as unknown as NodeJS.WriteStream,
     stdin,
     stderr,
+    debug: true,
     exitOnCtrlC: false,
     patchConsole: false,
-    incrementalRendering: true,
-    maxFps: options.lowBandwidth ? FRAME_RATE.lowBandwidth : FRAME_RATE.normal,
   });
   controller.start();
-  await instance.waitUntilExit();
-  await controller.stop();
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    await controller.stop();
+    sink.detach();
+    stdout.write(SCREEN.leave);
+  }
   const fatal = controller.getState().fatal;
   if (fatal) {
     stderr.write(`rk64 tui: ${fatal.toLine()}\n`);

@@ -73,10 +73,30 @@ export async function startLoopbackGateway(options: LoopbackGatewayOptions = {})
     for (const sub of ['bin', 'data/config', 'run', 'etc/rk64', 'client'])
       mkdirSync(join(dir, sub), { recursive: true });
     copyFileSync(join(deviceScripts, 'firewall/rk64.nft'), join(dir, 'etc/rk64/rk64.nft'));
-    // nft (rk64-status, firewall-apply) acts on this gateway's namespace only.
+    // nft (rk64-status, firewall-apply) and ip (rk64-status) see this gateway's namespace only.
     const nft = join(dir, 'bin', 'nft');
     writeFileSync(nft, `#!/bin/sh\nexec nsenter --net=${netnsPath} /usr/sbin/nft "$@"\n`);
     chmodSync(nft, 0o755);
+    const ip = join(dir, 'bin', 'ip');
+    writeFileSync(ip, `#!/bin/sh\nexec nsenter --net=${netnsPath} /usr/sbin/ip "$@"\n`);
+    chmodSync(ip, 0o755);
+    // The gateway's WAN and LAN ports with the contract's names and addresses: veth pairs
+    // (the host kernel has no dummy links) whose far ends stay in the same namespace.
+    for (const args of [
+      ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'wan-peer'],
+      ['link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'lan-peer'],
+      ['addr', 'add', '10.0.2.15/24', 'dev', 'eth0'],
+      ['addr', 'add', '172.20.30.1/24', 'dev', 'eth1'],
+      ['link', 'set', 'wan-peer', 'up'],
+      ['link', 'set', 'lan-peer', 'up'],
+      ['link', 'set', 'eth0', 'up'],
+      ['link', 'set', 'eth1', 'up'],
+    ]) {
+      await runNoInputOk('nsenter', [`--net=${netnsPath}`, '/usr/sbin/ip', ...args]);
+    }
+    // One DHCP client, in dnsmasq's lease file format (expiry epoch, MAC, IP, hostname, client id).
+    const expiry = Math.floor(Date.now() / 1000) + 3600;
+    writeFileSync(join(dir, 'dnsmasq.leases'), `${expiry} 02:00:00:aa:bb:01 172.20.30.101 plc-line1 *\n`);
     const path = [
       ...(options.pathPrefix ?? []),
       join(dir, 'bin'),
@@ -94,6 +114,7 @@ export async function startLoopbackGateway(options: LoopbackGatewayOptions = {})
       RK64_LEASES_FILE: join(dir, 'dnsmasq.leases'),
       RK64_DETACH: 'setsid',
       NFT: nft,
+      IP: ip,
       ...options.env,
     };
     for (const [name, value] of Object.entries(env)) {

@@ -203,7 +203,7 @@ export function panels(status: GatewayStatus): Panel[] {
 export function identityLine(state: DashboardState): string {
   const s = state.status;
   const parts = [state.gateway];
-  if (state.transport) parts.push(state.transport);
+  if (state.transport && state.transport !== state.gateway) parts.push(state.transport);
   if (s?.hostname) parts.push(`host ${s.hostname}`);
   return parts.join(' · ');
 }

@@ -1,0 +1,36 @@
+// `rk64 break-glass serial:/dev/ttyUSB0`: physical recovery on the serial console (see
+// src/core/actions-break-glass.ts and docs/console.md). Progress on stderr, the result on stdout.
+import { Rk64Error } from '../core/errors.js';
+import type { Target } from '../core/target.js';
+
+export interface BreakGlassArgs {
+  device?: string[];
+  wait: number;
+}
+
+export async function breakGlassCommand(
+  target: Target,
+  args: BreakGlassArgs,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<number> {
+  if (target.kind !== 'serial') {
+    throw new Rk64Error(
+      'usage',
+      `break-glass works on the serial console only, not ${target.name}`,
+      'connect the USB serial cable to UART2 and give serial:/dev/ttyUSB0',
+    );
+  }
+  const { breakGlass } = await import('../core/actions-break-glass.js');
+  const result = await breakGlass({
+    path: target.path,
+    baud: target.baud,
+    waitForUbootMs: args.wait * 1000,
+    ...(args.device?.length ? { devices: args.device } : {}),
+    log: (line) => io.stderr.write(`rk64 break-glass: ${line}\n`),
+  });
+  io.stdout.write(
+    `_RUT_OH_=1 set in the boot state on ${result.device} (copy ${result.copy}); the gateway boots with a root ` +
+      `autologin on ${target.path} for this boot only; connect with: screen ${target.path} ${target.baud}\n`,
+  );
+  return 0;
+}

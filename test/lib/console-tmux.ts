@@ -1,0 +1,82 @@
+// A real terminal for end-to-end tests of the dashboard: the rk64 CLI in a tmux pane of a private
+// tmux server; tests read the screen with capture-pane and type with send-keys.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function tmux(socket: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('tmux', ['-S', socket, '-f', `${socket}.conf`, ...args], (error, stdout, stderr) =>
+      error ? reject(new Error(`tmux ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
+    );
+  });
+}
+
+export interface TmuxPane {
+  /** The visible screen, trailing blanks trimmed. */
+  screen(): Promise<string>;
+  /** Keys as tmux send-keys names them: `g`, `y`, `Escape`, `Enter`, or literal text with `literal`. */
+  send(keys: string, literal?: boolean): Promise<void>;
+  /** Waits until the screen matches; the error shows the last screen. */
+  waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** The exit status once the program ended, else null. */
+  exitStatus(): Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+export async function startPane(
+  command: string,
+  env: Record<string, string> = {},
+  size = { columns: 120, rows: 50 },
+): Promise<TmuxPane> {
+  const dir = mkdtempSync(join(tmpdir(), 'rk64-tmux-'));
+  const socket = join(dir, 'sock');
+  // The pane stays after the program ends, so its exit status can be read.
+  writeFileSync(`${socket}.conf`, 'set -g remain-on-exit on\n');
+  const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  await tmux(socket, [
+    'new-session',
+    '-d',
+    '-x',
+    String(size.columns),
+    '-y',
+    String(size.rows),
+    ...envArgs,
+    command,
+  ]);
+  const screen = async () =>
+    (await tmux(socket, ['capture-pane', '-p', '-t', '0']))
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n')
+      .trimEnd();
+  const pane: TmuxPane = {
+    screen,
+    send: async (keys, literal = false) => {
+      await tmux(socket, ['send-keys', '-t', '0', ...(literal ? ['-l'] : []), keys]);
+    },
+    waitFor: async (pattern, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      let last = '';
+      while (Date.now() < deadline) {
+        last = await screen();
+        if (typeof pattern === 'string' ? last.includes(pattern) : pattern.test(last)) return last;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`the terminal never showed ${String(pattern)}; last screen:\n${last}`);
+    },
+    exitStatus: async () => {
+      const out = (
+        await tmux(socket, ['display-message', '-p', '-t', '0', '#{pane_dead} #{pane_dead_status}'])
+      ).trim();
+      const [dead, status] = out.split(' ');
+      return dead === '1' ? Number(status) : null;
+    },
+    stop: async () => {
+      await tmux(socket, ['kill-server']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return pane;
+}
