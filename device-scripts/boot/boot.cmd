@@ -179,7 +179,9 @@ if test "${_RUT_OH_}" = 1 || test "${rk64_bg_prompt}" = 1; then
   setenv rk64_extra "rk64.breakglass=1"
 fi
 if test "${rk64_mode}" = exhausted; then setenv rk64_extra "${rk64_extra} rk64.boot=exhausted"; fi
-setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro rauc.slot=${rk64_slot} panic=10 ${rk64_console} ${rk64_extra}"
+# init=/sbin/init: NixOS's systemd initrd finds the system only through init= (the flake's root
+# links /sbin/init to the system's init); on the Debian test gateway it is systemd already.
+setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro init=/sbin/init rauc.slot=${rk64_slot} panic=10 ${rk64_console} ${rk64_extra}"
 
 # ---- load and boot; any failure resets, so the counter decides the next attempt
 if part number ${devtype} ${devnum} boot-${rk64_label} rk64_bootpart; then true; else

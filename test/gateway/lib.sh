@@ -2,6 +2,9 @@
 # Shared variables and helpers for the test gateway scripts. Sourced, never run.
 # shellcheck disable=SC2034 # variables are used by the scripts that source this file
 
+# Failures inside $(...) stop the script too (die in a helper called as x=$(helper)).
+shopt -s inherit_errexit
+
 GATEWAY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$GATEWAY_DIR/../.." && pwd)"
 DEVICE_SCRIPTS="$REPO_ROOT/device-scripts"

@@ -14,9 +14,12 @@ const qmpCommand = join(repoRoot, 'test/gateway/qmp');
 export interface GatewayState {
   name: string;
   build: string;
+  /** 127.0.0.1 port relayed to the gateway's LAN address 172.20.30.1:22 (the operator on the LAN). */
   sshPort: number;
   /** ssh://root@127.0.0.1:PORT */
   sshTarget: string;
+  /** 127.0.0.1 port QEMU forwards to the WAN side (eth0:22): answers only while SSH-on-WAN is on. */
+  wanSshPort: number;
   serialPath: string;
   serialLog: string;
   /** QMP unix socket. */
@@ -70,7 +73,7 @@ export interface Gateway {
   sshOk(command: string, options?: RunOptions): Promise<RunResult>;
   /** Send one QMP command; resolves with its "return" value. */
   qmp(command: string, args?: Record<string, unknown>): Promise<unknown>;
-  /** The serial console log so far (everything since the instance was first started). */
+  /** The serial console log since the last (re)start of QEMU. */
   serialLog(): Promise<string>;
   /** Pull the plug: QEMU quits at once, the disk keeps whatever reached it. */
   powerCut(): Promise<void>;

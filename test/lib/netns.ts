@@ -144,7 +144,7 @@ export class NetnsLab {
     proto: 'tcp' | 'udp',
     host: string,
     port: number,
-    timeoutS = 1.5,
+    timeoutS = 2.5,
   ): Promise<boolean> {
     const target =
       proto === 'tcp' ? `TCP4:${host}:${port},connect-timeout=${timeoutS}` : `UDP4:${host}:${port}`;

@@ -1,14 +1,35 @@
 // first-boot with real ssh-keygen and a real rauc service: keys imported and validated, host keys
 // made, the slot confirmed, and the sentinel written last.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RaucEnv } from '../../lib/rauc-env.js';
 import { startRaucEnv } from '../../lib/rauc-env.js';
-import { rootfsBin } from '../../lib/services-paths.js';
+import { startDaemon, waitFor } from '../../lib/netns.js';
+import { deviceScripts, rootfsBin } from '../../lib/services-paths.js';
 import { run, runOk } from '../../lib/services-exec.js';
 
 let rauc: RaucEnv;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 let data = '';
 const keys: Record<string, string> = {};
 
@@ -44,6 +65,7 @@ beforeAll(async () => {
   writeFileSync(join(provision, 'ops'), keys.ops); // no final newline
   writeFileSync(join(provision, 'ghost'), 'ssh-rsa AAAAB3Nza garbage\n');
   writeFileSync(join(provision, 'Bad.Name'), `${keys.admin}\n`);
+  writeFileSync(join(provision, 'root'), `${keys.ops}\n`);
   // A key imported earlier (e.g. by a previous provisioning run) must survive.
   mkdirSync(join(data, 'config', 'ssh-authorized-keys'), { recursive: true });
   writeFileSync(imported('admin'), `${keys.adminOld}\n`);
@@ -76,7 +98,7 @@ describe('first-boot', () => {
     expect(readFileSync(imported('admin'), 'utf8')).toBe(`${keys.adminOld}\n${keys.admin}\n`);
     expect(readFileSync(imported('ops'), 'utf8')).toBe(`${keys.ops}\n`);
     expect(existsSync(imported('ghost'))).toBe(false);
-    expect(readdirSync(join(data, 'config', 'ssh-authorized-keys')).sort()).toEqual(['admin', 'ops']);
+    expect(readdirSync(join(data, 'config', 'ssh-authorized-keys')).sort()).toEqual(['admin', 'ops', 'root']);
     // Every imported key is one sshd accepts.
     await runOk('ssh-keygen', ['-l', '-f', imported('admin')]);
     expect(statSync(imported('admin')).mode & 0o777).toBe(0o644);
@@ -104,6 +126,76 @@ describe('first-boot', () => {
       join(data, 'rk64', 'committed'),
     ].map((f) => statSync(f).mtimeMs);
     for (const t of others) expect(sentinelTime).toBeGreaterThanOrEqual(t);
+  });
+
+  it('sshd with the shipped drop-in accepts the imported key, offers no password login, uses the /data host key', async () => {
+    // sshd refuses key files below a world-writable directory such as /tmp, so first-boot's output
+    // is copied (modes kept) under a root-only directory; the drop-in's /data paths point there.
+    const base = mkdtempSync('/var/cache/rk64/services/sshd-');
+    try {
+      cpSync(data, join(base, 'data'), { recursive: true });
+      const dropIn = readFileSync(`${deviceScripts}/ssh/sshd_config.d/rk64.conf`, 'utf8').replaceAll(
+        ' /data/',
+        ` ${base}/data/`,
+      );
+      writeFileSync(join(base, 'rk64.conf'), dropIn);
+      const port = await freePort();
+      writeFileSync(
+        join(base, 'sshd_config'),
+        // internal-sftp: the login is proven without starting the account's shell (and its rc files).
+        `Include ${base}/rk64.conf\nListenAddress 127.0.0.1\nPort ${port}\nPidFile ${base}/sshd.pid\nUsePAM no\nForceCommand internal-sftp\nSubsystem sftp internal-sftp\n`,
+      );
+      const sshd = startDaemon('sshd', 'unshare', [
+        '-m',
+        'sh',
+        '-c',
+        'mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f "$0"',
+        join(base, 'sshd_config'),
+      ]);
+      try {
+        writeFileSync(join(base, 'batch'), 'pwd\n');
+        const sftp = (extra: string[]) =>
+          run('sftp', [
+            '-P',
+            String(port),
+            '-b',
+            join(base, 'batch'),
+            '-o',
+            'StrictHostKeyChecking=no',
+            '-o',
+            `UserKnownHostsFile=${join(base, 'known_hosts')}`,
+            '-o',
+            'HostKeyAlgorithms=ssh-ed25519',
+            ...extra,
+            'root@127.0.0.1',
+          ]);
+        const withKey = ['-i', join(rauc.dir, 'key-ops'), '-o', 'IdentitiesOnly=yes'];
+        expect(await waitFor(async () => (await sftp(withKey)).code === 0, 15_000, 300), sshd.output()).toBe(
+          true,
+        );
+        const ok = await sftp(withKey);
+        expect(ok.stdout).toContain('Remote working directory');
+        const hostKey =
+          readFileSync(join(data, 'ssh', 'ssh_host_ed25519_key.pub'), 'utf8').split(' ')[1] ?? '-';
+        expect(readFileSync(join(base, 'known_hosts'), 'utf8')).toContain(hostKey);
+        const wrongKey = await sftp(['-i', join(rauc.dir, 'key-admin'), '-o', 'IdentitiesOnly=yes']);
+        expect(wrongKey.code).not.toBe(0);
+        const password = await sftp([
+          '-o',
+          'PreferredAuthentications=password,keyboard-interactive',
+          '-o',
+          'PubkeyAuthentication=no',
+        ]);
+        expect(password.code).not.toBe(0);
+        // The server offers public-key authentication only.
+        expect(password.stderr).toMatch(/Permission denied \(publickey\)/);
+        expect(password.stderr).toMatch(/Permission denied \(publickey\)/);
+      } finally {
+        await sshd.stop();
+      }
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('a second run is skipped and changes nothing', async () => {

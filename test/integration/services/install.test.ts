@@ -69,7 +69,10 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
     for (const f of listed('rauc/dbus')) expected.add(`etc/dbus-1/system.d/${f}`);
     for (const f of listed('sysctl.d')) expected.add(`etc/sysctl.d/${f}`);
     for (const f of listed('ssh/sshd_config.d')) expected.add(`etc/ssh/sshd_config.d/${f}`);
-    if (existsSync(join(deviceScripts, 'boot', 'fw_env.config'))) expected.add('etc/fw_env.config');
+    for (const f of ['fw_env.config', 'u-boot-initial-env']) {
+      if (existsSync(join(deviceScripts, 'boot', f))) expected.add(`etc/${f}`);
+    }
+    expected.add('usr/lib/rk64/VERSION');
     for (const f of listed('repart').filter((f) => f.endsWith('.conf')))
       expected.add(`usr/lib/repart.d/${f}`);
     for (const f of listed('boot').filter((f) => /\.(service|timer|path|socket|target)$/.test(f))) {
@@ -103,6 +106,13 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
     expect(printed.stdout).toContain('table inet rk64 {');
     const lastAction = await runOk(join(root, 'usr/bin/rk64-action'), ['last'], { env });
     expect(lastAction.stdout.trim()).toBe('null');
+  });
+
+  it('writes the device scripts version for rk64-status', () => {
+    const pkg = JSON.parse(readFileSync(join(deviceScripts, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(readFileSync(join(root, 'usr/lib/rk64/VERSION'), 'utf8')).toBe(`${pkg.version}\n`);
   });
 
   it('rejects bad arguments with exit 2', async () => {

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RaucEnv } from '../../lib/rauc-env.js';
+import { waitFor } from '../../lib/netns.js';
 import { devPki, rootfsSlot, startRaucEnv } from '../../lib/rauc-env.js';
 import { rootfsBin } from '../../lib/services-paths.js';
 import { run, runOk } from '../../lib/services-exec.js';
@@ -140,7 +141,9 @@ describe('os-upgrade refuses to poll when it must not', () => {
     routes['manifest.json'] = serveJson(manifestFor(goodBundle, '1.1.0'));
     const lock = join(rauc.dir, 'run', 'os-upgrade.lock');
     const holder = run('flock', [lock, 'sleep', '3']);
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await waitFor(async () => (await run('flock', ['-n', lock, 'true'])).code !== 0, 2500, 50)).toBe(
+      true,
+    );
     const r = await osUpgrade();
     await holder;
     expect(r.code).toBe(0);

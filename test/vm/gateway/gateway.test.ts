@@ -96,6 +96,13 @@ describe('test gateway', () => {
     expect(link(status, 'eth1')?.addresses).toContain('172.20.30.1/24');
     expect(status.sshOnWan).toEqual({ enabled: false, firewallAllows: false });
     expect(status.firstBootCompleted).toBe(true);
+    // And from the WAN side SSH really is closed (QEMU forwards the port to eth0:22).
+    const wan = await run(
+      'ssh',
+      [...gateway.sshArgs().slice(0, -3), '-p', String(gateway.state.wanSshPort), 'root@127.0.0.1', 'true'],
+      { timeoutMs: 60_000 },
+    );
+    expect(wan.code).not.toBe(0);
   });
 
   it('a DHCP client on the LAN gets a lease from the gateway, and status lists it', async () => {

@@ -1,0 +1,25 @@
+# The device-scripts package every other module wires from: programs on PATH, units for systemd.
+{
+  config,
+  lib,
+  rk64Pkgs,
+  ...
+}:
+let
+  cfg = config.rk64;
+in
+{
+  options.rk64.package = lib.mkOption {
+    type = lib.types.package;
+    default = rk64Pkgs.device-scripts;
+    defaultText = lib.literalExpression "rk64Pkgs.device-scripts";
+    description = "The device-scripts package (device-scripts/install into the store).";
+  };
+
+  config = {
+    # rk64-status, rk64-action
+    environment.systemPackages = [ cfg.package ];
+    # Every unit under lib/systemd/system of the package; the modules enable the ones they own.
+    systemd.packages = [ cfg.package ];
+  };
+}

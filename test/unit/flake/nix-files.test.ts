@@ -1,0 +1,140 @@
+// Every .nix file of the flake parses (Debian's nix-bin), and every device-scripts file the flake
+// installs or calls exists: path literals, `deviceScriptsSrc + "/…"` / `src + "/…"` and
+// build-outputs' `$DEVICE_SCRIPTS/…` name source files; `${pkg}/…` strings name files in the installed package, checked against a real
+// run of device-scripts/install; units enabled by attribute (`systemd.services.X.wantedBy`) must
+// be shipped by the package, while whole-set definitions (`systemd.services.X = { … }`) are the
+// flake's own units.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { repoRoot, run, runOk } from '../../lib/exec.js';
+import { moduleFiles, nixFiles, optionPaths, readText } from '../../lib/flake-nix.js';
+
+const flakeDir = join(repoRoot, 'flake');
+const PREFIX = '/rk64-pkg';
+let installRoot = '';
+
+beforeAll(async () => {
+  installRoot = mkdtempSync(join(tmpdir(), 'rk64-flake-install-'));
+  await runOk('bash', [
+    join(repoRoot, 'device-scripts/install'),
+    '--destdir',
+    installRoot,
+    '--prefix',
+    PREFIX,
+    '--sysconfdir',
+    `${PREFIX}/etc`,
+  ]);
+});
+afterAll(() => {
+  if (installRoot) rmSync(installRoot, { recursive: true, force: true });
+});
+
+/** Source files under device-scripts/ a Nix file names. */
+export function sourceRefs(file: string, text: string): string[] {
+  const refs: string[] = [];
+  for (const m of text.matchAll(/((?:\.\.\/)+device-scripts(?:\/[\w.+-]+)*)/g)) {
+    if (m[1] !== undefined) refs.push(resolve(dirname(file), m[1]));
+  }
+  for (const m of text.matchAll(/\b(?:deviceScriptsSrc|src) \+ "(\/[^"]+)"/g)) {
+    if (m[1] !== undefined) refs.push(join(repoRoot, 'device-scripts', m[1]));
+  }
+  // flake/packages/build-outputs names them through RK64_DEVICE_SCRIPTS.
+  for (const m of text.matchAll(/\$DEVICE_SCRIPTS((?:\/[\w.+-]+)+)/g)) {
+    if (m[1] !== undefined) refs.push(join(repoRoot, 'device-scripts', m[1]));
+  }
+  return refs;
+}
+
+/** Installed-package paths a Nix file names, with `${name}` expanded from `map (name: …) list`. */
+export function packageRefs(text: string): string[] {
+  const lists = new Map<string, string[]>();
+  for (const m of text.matchAll(/(\w+) = \[([^\]]*)\];/g)) {
+    const items = [...(m[2] ?? '').matchAll(/"([^"]+)"/g)].map((x) => x[1] ?? '');
+    if (m[1] !== undefined && items.length > 0) lists.set(m[1], items);
+  }
+  const mapped = /map \(name: [\s\S]*?\) (\w+)/.exec(text)?.[1];
+  const refs: string[] = [];
+  for (const m of text.matchAll(/\$\{(?:pkg|cfg\.package|config\.rk64\.package|scripts)\}(\/[^"\s;']+)/g)) {
+    const path = m[1] ?? '';
+    if (path.includes('${name}')) {
+      for (const name of lists.get(mapped ?? '') ?? ['<no list found>']) refs.push(path.replace('${name}', name));
+    } else {
+      refs.push(path);
+    }
+  }
+  return refs;
+}
+
+const UNIT_SUFFIX: Record<string, string> = { services: 'service', timers: 'timer', paths: 'path', sockets: 'socket' };
+
+/** Units a module enables from the package: `systemd.<kind>.<name>.<attr>` paths. */
+export function packagedUnits(paths: string[]): string[] {
+  const units: string[] = [];
+  for (const p of paths) {
+    const m = /^systemd\.(services|timers|paths|sockets)\.([\w-]+)\.\w+/.exec(p);
+    if (m?.[1] !== undefined && m[2] !== undefined) units.push(`${m[2]}.${UNIT_SUFFIX[m[1]] ?? ''}`);
+  }
+  return units;
+}
+
+describe('flake Nix files', () => {
+  it('all parse with nix-instantiate --parse', async () => {
+    const files = nixFiles(flakeDir);
+    expect(files.length).toBeGreaterThan(20);
+    const failures: string[] = [];
+    for (const file of files) {
+      const r = await run('nix-instantiate', ['--parse', file]);
+      if (r.code !== 0) failures.push(`${file}: ${r.stderr.split('\n').find((l) => l.startsWith('error')) ?? r.stderr}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('has shellcheck-clean shell scripts', async () => {
+    const scripts = ['kernel/make-config', 'certs/make-dev-keys', 'packages/build-outputs'].map((f) => join(flakeDir, f));
+    const r = await run('shellcheck', ['-S', 'warning', '-x', ...scripts]);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('name only device-scripts source files that exist', () => {
+    const missing: string[] = [];
+    let count = 0;
+    const scripts = ['packages/build-outputs', 'certs/make-dev-keys', 'mise.toml'].map((f) => join(flakeDir, f));
+    for (const file of [...nixFiles(flakeDir), ...scripts]) {
+      for (const ref of sourceRefs(file, readText(file))) {
+        count += 1;
+        if (!existsSync(ref)) missing.push(`${ref.slice(repoRoot.length + 1)} (named in ${file.slice(repoRoot.length + 1)})`);
+      }
+    }
+    expect(count).toBeGreaterThan(8);
+    expect(missing).toEqual([]);
+  });
+
+  it('name only installed files that device-scripts/install produces', () => {
+    const missing: string[] = [];
+    let count = 0;
+    for (const file of nixFiles(flakeDir)) {
+      for (const ref of packageRefs(readText(file))) {
+        count += 1;
+        if (!existsSync(join(installRoot, PREFIX, ref))) missing.push(`\${pkg}${ref} (named in ${file.slice(repoRoot.length + 1)})`);
+      }
+    }
+    expect(count).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
+  });
+
+  it('enable only units the package ships', () => {
+    const missing: string[] = [];
+    let count = 0;
+    for (const file of moduleFiles(flakeDir)) {
+      for (const unit of packagedUnits(optionPaths(readText(file)))) {
+        count += 1;
+        if (!existsSync(join(installRoot, PREFIX, 'lib/systemd/system', unit))) missing.push(`${unit} (enabled in ${file.slice(repoRoot.length + 1)})`);
+      }
+    }
+    expect(count).toBeGreaterThan(3);
+    expect(missing).toEqual([]);
+  });
+});
