@@ -272,3 +272,31 @@ describe('os-verification (real daemons, real rauc)', () => {
     expect(existsSync(commitFile())).toBe(false);
   });
 });
+
+describe('rk64-status (core) reads what the services wrote', () => {
+  it('reports the health check, the DHCP lease, SSH-on-WAN and the slots', async () => {
+    const r = await lab.exec(ns.gw, rootfsBin('rk64-status'), [], {
+      env: {
+        ...rauc.env,
+        RK64_LEASES_FILE: join(dir, 'dnsmasq.leases'),
+        FW_PRINTENV: join(rauc.dir, 'bin', 'fw_printenv'),
+      },
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const status = JSON.parse(r.stdout) as {
+      health: { state: string; detail: string | null } | null;
+      leases: { ip: string }[] | null;
+      sshOnWan: { enabled: boolean; firewallAllows: boolean | null } | null;
+      rauc: { bootedSlot: string | null } | null;
+      bootState: { attemptsLeft: Record<string, number | null> } | null;
+      firstBootCompleted: boolean | null;
+    };
+    expect(status.health).toMatchObject({ state: 'failed' });
+    expect(status.health?.detail).toContain('dnsmasq');
+    expect(status.leases?.map((l) => l.ip).some((ip) => ip.startsWith('172.20.30.'))).toBe(true);
+    expect(status.sshOnWan).toEqual({ enabled: false, firewallAllows: false });
+    expect(status.rauc?.bootedSlot).toBe('A');
+    expect(status.bootState?.attemptsLeft.A).toBe(2);
+  });
+});
