@@ -245,7 +245,10 @@ async function localBundleSize(source: string): Promise<number> {
   }
 }
 
-/** Upload under a `.part` name and rename when complete, so the gateway never sees half a bundle. */
+/**
+ * Upload into the gateway's upload folder. The transport writes under a `.part` name and renames
+ * when complete, so the gateway never sees half a bundle.
+ */
 async function uploadBundle(
   transport: Transport,
   localPath: string,
@@ -255,7 +258,6 @@ async function uploadBundle(
   const dir = options.uploadDir ?? DEFAULT_UPLOAD_DIR;
   const name = path.basename(localPath).replace(/[^A-Za-z0-9._-]/g, '_');
   const final = `${dir}/${name}`;
-  const part = `${final}.part`;
   const signal = options.signal ? { signal: options.signal } : {};
   const mkdir = await transport.exec(`mkdir -p ${shQuote(dir)}`, {
     timeoutMs: SHORT_ACTION_TIMEOUT_MS,
@@ -270,18 +272,11 @@ async function uploadBundle(
   }
   const rate = new RateMeter(options.now ?? Date.now);
   options.onEvent?.({ phase: 'upload', bytesSent: 0, totalBytes, bytesPerSecond: 0 });
-  await transport.upload(localPath, part, {
+  await transport.upload(localPath, final, {
     ...signal,
     onProgress: ({ bytesSent }) =>
       options.onEvent?.({ phase: 'upload', bytesSent, totalBytes, bytesPerSecond: rate.sample(bytesSent) }),
   });
-  const mv = await transport.exec(`mv -f ${shQuote(part)} ${shQuote(final)}`, {
-    timeoutMs: SHORT_ACTION_TIMEOUT_MS,
-    ...signal,
-  });
-  if (mv.exitCode !== 0) {
-    throw new Rk64Error('remote', `Cannot rename the uploaded bundle on the gateway: ${lastLine(mv.stderr)}`);
-  }
   return final;
 }
 

@@ -36,6 +36,8 @@ export interface LoopbackGatewayOptions {
   env?: Record<string, string>;
   /** Directories put in front of PATH in sessions. */
   pathPrefix?: string[];
+  /** Client key to authorize (many gateways, one operator key); generated otherwise. */
+  key?: KeyPair;
 }
 
 const deviceScripts = join(repoRoot, 'device-scripts');
@@ -70,7 +72,7 @@ export async function startLoopbackGateway(options: LoopbackGatewayOptions = {})
   const holder = await holdNetns();
   const netnsPath = `/proc/${holder.pid}/ns/net`;
   try {
-    for (const sub of ['bin', 'data/config', 'run', 'etc/rk64', 'client'])
+    for (const sub of ['bin', 'data/config', 'run', 'etc/rk64', 'client', 'home'])
       mkdirSync(join(dir, sub), { recursive: true });
     copyFileSync(join(deviceScripts, 'firewall/rk64.nft'), join(dir, 'etc/rk64/rk64.nft'));
     // nft (rk64-status, firewall-apply) and ip (rk64-status) see this gateway's namespace only.
@@ -104,6 +106,9 @@ export async function startLoopbackGateway(options: LoopbackGatewayOptions = {})
       '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     ].join(':');
     const env: Record<string, string> = {
+      // Sessions must not run the test machine's root dotfiles (a shell rc that blocks on a
+      // lock would stall every command), as a gateway's root has none of them.
+      HOME: join(dir, 'home'),
       PATH: path,
       RK64_LIB: join(deviceScripts, 'lib'),
       RK64_DATA: join(dir, 'data'),
@@ -124,7 +129,7 @@ export async function startLoopbackGateway(options: LoopbackGatewayOptions = {})
     // Load the shipped ruleset as the gateway does at boot.
     await runNoInputOk(join(deviceScripts, 'rootfs/firewall-apply'), [], { ...process.env, ...env });
 
-    const key = await makeKey(join(dir, 'client'), 'id_ed25519');
+    const key = options.key ?? (await makeKey(join(dir, 'client'), 'id_ed25519'));
     // One SetEnv line: sshd keeps the first SetEnv directive it reads.
     const setEnv = `SetEnv ${Object.entries(env)
       .map(([k, v]) => `${k}=${v}`)

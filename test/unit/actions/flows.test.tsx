@@ -143,7 +143,6 @@ describe('actions', () => {
     const gate = new Promise<void>((r) => (release = r));
     const t = gateway()
       .on(/^mkdir -p /, ok())
-      .on(/^mv -f /, ok())
       .on(/^rk64-action install /, async (_cmd, options) => {
         options.onStdout?.('{"event":"progress","percent":0,"message":"Installing"}\n');
         options.onStdout?.('{"event":"progress","percent":40,"message":"Copying image to rootfs.1"}\n');
@@ -176,11 +175,9 @@ describe('actions', () => {
     await ui.waitFor('Installed 2026.11.26 into slot B');
     await ui.waitFor('Reboot lab-gw now');
     expect(t.uploads).toEqual([
-      { localPath: bundle, remotePath: '/data/rk64/uploads/rk64_2026.11.26.raucb.part', bytes: 256 * 1024 },
+      { localPath: bundle, remotePath: '/data/rk64/uploads/rk64_2026.11.26.raucb', bytes: 256 * 1024 },
     ]);
-    expect(t.commands).toContain(
-      "mv -f '/data/rk64/uploads/rk64_2026.11.26.raucb.part' '/data/rk64/uploads/rk64_2026.11.26.raucb'",
-    );
+    expect(t.commands).toContain("mkdir -p '/data/rk64/uploads'");
     expect(actionCommands(t)).toEqual(["rk64-action install '/data/rk64/uploads/rk64_2026.11.26.raucb'"]);
     await ui.press('n');
     await ui.waitFor('Cancelled; nothing changed.');
@@ -212,7 +209,6 @@ describe('actions', () => {
     writeFileSync(bundle, 'bundle');
     const first = gateway()
       .on(/^mkdir -p /, ok())
-      .on(/^mv -f /, ok())
       .on(/^rk64-action install /, (_cmd, options) => {
         options.onStdout?.('{"event":"progress","percent":10,"message":"Checking bundle"}\n');
         throw new Rk64Error('connection-lost', 'connection to gw.test lost');

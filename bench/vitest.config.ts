@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// The console benchmarks (bench/console-bench): measurements, not timed tests; one file, serial.
+export default defineConfig({
+  test: {
+    include: ['bench/console.bench.ts'],
+    testTimeout: 900_000,
+    hookTimeout: 900_000,
+    fileParallelism: false,
+  },
+});
