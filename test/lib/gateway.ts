@@ -117,7 +117,15 @@ async function up(name: string, fresh: boolean, env: NodeJS.ProcessEnv | undefin
       `gateway up --name ${name} failed (exit ${result.code ?? result.signal}):\n${result.stderr}\n--- last serial output ---\n${log.slice(-6000)}`,
     );
   }
-  return JSON.parse(result.stdout) as GatewayState;
+  try {
+    return JSON.parse(result.stdout) as GatewayState;
+  } catch (error) {
+    await run('bash', [gatewayCommand, 'down', '--name', name], {
+      env: { ...process.env, ...env },
+      timeoutMs: 60_000,
+    });
+    throw new Error(`gateway up --name ${name} printed no JSON state: ${String(error)}\n${result.stdout}`);
+  }
 }
 
 function instanceDir(name: string, env: NodeJS.ProcessEnv | undefined): string {
