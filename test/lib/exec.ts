@@ -31,8 +31,6 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
         ? undefined
         : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs).unref();
     child.on('error', reject);
-    // a child that exits without reading its stdin must not crash the test run with EPIPE
-    child.stdin.on('error', () => undefined);
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });

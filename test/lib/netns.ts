@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { run, runOk } from './services-exec.js';
-import type { RunOptions, RunResult } from './services-exec.js';
+import { run, runOk } from './exec.js';
+import type { RunOptions, RunResult } from './exec.js';
 
 export interface Daemon {
   readonly name: string;

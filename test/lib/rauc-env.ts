@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Daemon } from './netns.js';
 import { startDaemon, waitFor } from './netns.js';
 import { deviceScripts } from './services-paths.js';
-import { run, runOk } from './services-exec.js';
+import { run, runOk } from './exec.js';
 
 export const SLOTS = ['boot-a', 'boot-b', 'rootfs-a', 'rootfs-b'] as const;
 export type SlotFile = (typeof SLOTS)[number];

@@ -13,6 +13,10 @@ export interface ConsoleOptions {
   user?: string;
   password?: string;
   kernelNoise?: boolean;
+  /** Directories put in front of the console shell's PATH (e.g. one holding rk64-status). */
+  pathPrepend?: string[];
+  /** Extra environment for the console shell. */
+  env?: Record<string, string>;
 }
 
 export interface ScriptedConsole {
@@ -47,7 +51,8 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Script
   const child = spawn('socat', [`PTY,link=${device},rawer,wait-slave`, far], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
-      PATH: process.env.PATH,
+      ...options.env,
+      PATH: [...(options.pathPrepend ?? []), process.env.PATH ?? '/usr/bin:/bin'].join(':'),
       HOME: dir,
       CONSOLE_MODE: mode,
       CONSOLE_USER: options.user ?? 'root',

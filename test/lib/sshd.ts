@@ -4,7 +4,7 @@
 // tests simulate a gateway that dies mid-command).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +125,8 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     ...(options.extraConfig ?? []),
   ];
   const configPath = join(dir, 'sshd_config');
+  const rootHome = join(dir, 'root-home');
+  await mkdir(rootHome, { mode: 0o700 });
   await writeFile(configPath, `${config.join('\n')}\n`);
 
   const child: ChildProcess = spawn(
@@ -138,9 +140,13 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
       'private',
       'bash',
       '-c',
-      'mount -t tmpfs -o mode=755 rk64-sshd-run /run && mkdir -m 755 /run/sshd && /usr/sbin/sshd -t -f "$1" && exec /usr/sbin/sshd -D -e -f "$1"',
+      // Sessions log in as root: give them an empty home so the host's ~/.bashrc (which bash
+      // reads for ssh commands) cannot slow down or break the tests.
+      'mount -t tmpfs -o mode=755 rk64-sshd-run /run && mkdir -m 755 /run/sshd && mount --bind "$2" /root && ' +
+        '/usr/sbin/sshd -t -f "$1" && exec /usr/sbin/sshd -D -e -f "$1"',
       'sshd-wrapper',
       configPath,
+      rootHome,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -248,7 +248,8 @@ async function connectClient(
       settled = true;
       resolve(client);
     });
-    client.once('error', (error: Error & { code?: string; level?: string }) => {
+    // 'on', not 'once': ssh2 may emit a second error (e.g. after a timeout) that must not go unhandled.
+    client.on('error', (error: Error & { code?: string; level?: string }) => {
       if (settled) return;
       settled = true;
       client.end();

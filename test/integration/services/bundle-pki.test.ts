@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devPki } from '../../lib/rauc-env.js';
 import { repoRoot } from '../../lib/exec.js';
 import { deviceScripts } from '../../lib/services-paths.js';
-import { run, runOk } from '../../lib/services-exec.js';
+import { run, runOk } from '../../lib/exec.js';
 
 let dir = '';
 let pki = '';

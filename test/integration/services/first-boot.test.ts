@@ -19,7 +19,7 @@ import type { RaucEnv } from '../../lib/rauc-env.js';
 import { startRaucEnv } from '../../lib/rauc-env.js';
 import { startDaemon, waitFor } from '../../lib/netns.js';
 import { deviceScripts, rootfsBin } from '../../lib/services-paths.js';
-import { run, runOk } from '../../lib/services-exec.js';
+import { run, runOk } from '../../lib/exec.js';
 
 let rauc: RaucEnv;
 

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceScripts } from '../../lib/services-paths.js';
-import { run, runOk } from '../../lib/services-exec.js';
+import { run, runOk } from '../../lib/exec.js';
 
 let dir = '';
 

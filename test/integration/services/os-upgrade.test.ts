@@ -11,7 +11,7 @@ import type { RaucEnv } from '../../lib/rauc-env.js';
 import { waitFor } from '../../lib/netns.js';
 import { devPki, rootfsSlot, startRaucEnv } from '../../lib/rauc-env.js';
 import { rootfsBin } from '../../lib/services-paths.js';
-import { run, runOk } from '../../lib/services-exec.js';
+import { run, runOk } from '../../lib/exec.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 

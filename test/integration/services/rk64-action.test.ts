@@ -17,7 +17,7 @@ import { NetnsLab, waitFor } from '../../lib/netns.js';
 import type { RaucEnv } from '../../lib/rauc-env.js';
 import { devPki, rootfsSlot, startRaucEnv } from '../../lib/rauc-env.js';
 import { deviceScripts, rootfsBin } from '../../lib/services-paths.js';
-import { run } from '../../lib/services-exec.js';
+import { run } from '../../lib/exec.js';
 
 interface ActionLine {
   event: 'progress' | 'result';

@@ -1,6 +1,8 @@
 // The SSH transport against a real OpenSSH sshd on loopback.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, access } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,7 @@ import { connectSsh } from '../../../src/core/transport/ssh.js';
 import type { SshTarget } from '../../../src/core/target.js';
 import type { KeyPair, Sshd } from '../../lib/sshd.js';
 import { makeKey, startSshd } from '../../lib/sshd.js';
+import { runOk } from '../../lib/exec.js';
 
 let dir: string;
 let userKey: KeyPair;
@@ -75,6 +78,35 @@ describe('ssh transport', () => {
       expect((await t.exec('echo still usable')).stdout).toBe('still usable\n');
     } finally {
       await t.close();
+    }
+  });
+
+  it('cancels a running command through an AbortSignal', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const error = await rejection(t.exec('sleep 20', { signal: controller.signal }));
+      expect(error.kind).toBe('aborted');
+      expect((await t.exec('echo next')).stdout).toBe('next\n');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a server that accepts but never speaks SSH times out', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const started = Date.now();
+      const error = await rejection(connectSsh({ ...target(), port }, opts({ connectTimeoutMs: 1000 })));
+      expect(error.kind).toBe('timeout');
+      expect(error.exitCode).toBe(3);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      silent.close();
     }
   });
 
@@ -154,6 +186,76 @@ describe('ssh transport', () => {
     await t.close();
   });
 
+  it('an aborted upload leaves neither the final file nor the .part', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const local = join(dir, 'big.raucb');
+      await writeFile(local, randomBytes(32 * 1024 * 1024));
+      const remote = join(dir, 'aborted.raucb');
+      const controller = new AbortController();
+      const error = await rejection(
+        t.upload(local, remote, {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.bytesSent > 1024 * 1024) controller.abort();
+          },
+        }),
+      );
+      expect(error.kind).toBe('aborted');
+      await expect(access(remote)).rejects.toThrow();
+      await expect(access(`${remote}.part`)).rejects.toThrow();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('uses ssh-agent, and skips a passphrase-protected default key with a note', async () => {
+    const home = join(dir, 'agent-home');
+    await mkdir(join(home, '.ssh'), { recursive: true });
+    const locked = await makeKey(join(home, '.ssh'), 'id_ed25519', 'ed25519', 'secret phrase');
+    const agentKey = await makeKey(dir, 'agent_key');
+    const sock = join(dir, 'agent.sock');
+    // -D: stay in the foreground as our child, so it dies with the test
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (
+        let i = 0;
+        i < 100 &&
+        !(await access(sock).then(
+          () => true,
+          () => false,
+        ));
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await runOk('ssh-add', [agentKey.path], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+      const withAgent = await startSshd({ authorizedKeys: [agentKey.publicLine, locked.publicLine] });
+      try {
+        const kh = join(dir, 'known_hosts_agent');
+        await writeFile(kh, `${withAgent.knownHostsLine}\n`);
+        const notes: string[] = [];
+        const t = await connectSsh(target(withAgent), {
+          knownHostsPath: kh,
+          env: { HOME: home, SSH_AUTH_SOCK: sock },
+          log: (line) => notes.push(line),
+        });
+        expect((await t.exec('echo via agent')).stdout).toBe('via agent\n');
+        await t.close();
+        expect(notes.join('\n')).toContain(`skipping passphrase-protected key ${locked.path}`);
+        const noAgent = await rejection(
+          connectSsh(target(withAgent), { knownHostsPath: kh, env: { HOME: home } }),
+        );
+        expect(noAgent.kind).toBe('auth');
+        expect(noAgent.message).toContain('no usable key');
+      } finally {
+        await withAgent.stop();
+      }
+    } finally {
+      agent.kill();
+    }
+  });
+
   it('refuses a key the server does not authorize', async () => {
     const wrong = await makeKey(dir, 'wrong_key');
     const error = await rejection(connectSsh(target(), opts({ identityFiles: [wrong.path] })));
@@ -210,6 +312,5 @@ describe('ssh transport', () => {
 });
 
 async function runHash(path: string): Promise<void> {
-  const { runOk } = await import('../../lib/exec.js');
   await runOk('ssh-keygen', ['-q', '-H', '-f', path]);
 }
