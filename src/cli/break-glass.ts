@@ -4,7 +4,6 @@ import { Rk64Error } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 
 export interface BreakGlassArgs {
-  device?: string[];
   wait: number;
 }
 
@@ -25,11 +24,10 @@ export async function breakGlassCommand(
     path: target.path,
     baud: target.baud,
     waitForUbootMs: args.wait * 1000,
-    ...(args.device?.length ? { devices: args.device } : {}),
     log: (line) => io.stderr.write(`rk64 break-glass: ${line}\n`),
   });
   io.stdout.write(
-    `_RUT_OH_=1 set in the boot state on ${result.device} (copy ${result.copy}); the gateway boots with a root ` +
+    `_RUT_OH_=1 set at the U-Boot prompt (${result.uboot}) and booted; the gateway comes up with a root ` +
       `autologin on ${target.path} for this boot only; connect with: screen ${target.path} ${target.baud}\n`,
   );
   return 0;

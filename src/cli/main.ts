@@ -242,22 +242,24 @@ export async function main(
     )
     .command(
       'break-glass <target>',
-      'physical recovery on the serial console: stop U-Boot, set _RUT_OH_=1 in the boot state and boot, so the serial console comes up with a root autologin for one boot',
+      'physical recovery on the serial console: stop U-Boot, set _RUT_OH_=1 at its prompt and boot, so the serial console comes up with a root autologin for this boot only',
       (y) =>
         y
-          .positional('target', { type: 'string', demandOption: true, describe: 'serial:/dev/ttyX[@baud] or a serial profile' })
-          .option('device', {
+          .positional('target', {
             type: 'string',
-            array: true,
-            requiresArg: true,
-            describe: 'U-Boot block device holding the uboot-env partition (default: try mmc 0, mmc 1, virtio 0, scsi 0)',
+            demandOption: true,
+            describe: 'serial:/dev/ttyX[@baud] or a serial profile',
           })
-          .option('wait', { type: 'number', default: 120, describe: 'seconds to wait for U-Boot while you power-cycle the gateway' }),
+          .option('wait', {
+            type: 'number',
+            default: 120,
+            describe: 'seconds to wait for U-Boot while you power-cycle the gateway',
+          }),
       (a) =>
         run(async () => {
           const [target] = await resolveTargets([String(a.target)], a, io);
           if (!target) throw new Rk64Error('usage', 'rk64 break-glass needs one TARGET');
-          return breakGlassCommand(target, { wait: a.wait, ...(a.device ? { device: a.device.map(String) } : {}) }, io);
+          return breakGlassCommand(target, { wait: a.wait }, io);
         }),
     )
     .demandCommand(1, 'give a command: status, tui or break-glass')

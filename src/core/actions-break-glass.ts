@@ -1,23 +1,13 @@
 // Break-glass from the serial console (`rk64 break-glass serial:/dev/ttyUSB0`): physical recovery
-// when nobody can log in. It stops U-Boot's autoboot, sets `_RUT_OH_=1` in the boot state and
-// boots; boot.scr then adds `rk64.breakglass=1` to the kernel command line and the gateway's
-// break-glass unit starts a root autologin on the serial console (and clears the flag again).
-//
-// The boot state is not U-Boot's own environment: boot.scr (device-scripts/boot/boot.cmd, see
-// docs/boot.md) forgets `_RUT_OH_` from U-Boot's environment and imports it from the `uboot-env`
-// GPT partition at LBA 0x7000: two libubootenv copies (crc32 LE + flags byte + data, 16 KiB
-// each, the newer one by flags wins). So this helper edits that partition exactly the way
-// boot.scr itself saves the state: import the current copy, set `_RUT_OH_`, export it with a CRC
-// and write it as the OTHER copy with flags+1 (a torn write leaves the current copy intact).
+// when nobody can log in. It stops U-Boot's autoboot, sets `_RUT_OH_=1` at the U-Boot prompt and
+// boots. The boot script (device-scripts/boot/boot.cmd, docs/boot.md "Break-glass") takes a
+// `_RUT_OH_=1` set at the prompt as a request for this boot only (it is never stored in the boot
+// state), adds `rk64.breakglass=1` to the kernel command line, and the gateway's break-glass unit
+// starts a root autologin on the serial console for that boot.
 import { SerialPort } from 'serialport';
 
 import { Rk64Error } from './errors.js';
 
-/** LBA of the uboot-env partition that boot.scr requires (docs/boot.md). */
-export const ENV_START_LBA = 0x7000;
-/** One copy: 16 KiB = 0x20 blocks; copy B follows copy A. */
-const COPY_BLOCKS = 0x20;
-const STATE_VARS = 'BOOT_ORDER BOOT_A_LEFT BOOT_B_LEFT _RUT_OH_';
 const PROMPT = /(^|\n)=> $/;
 
 export interface BreakGlassOptions {
@@ -25,8 +15,6 @@ export interface BreakGlassOptions {
   baud: number;
   /** How long to wait for U-Boot (the operator power-cycles the gateway meanwhile). */
   waitForUbootMs?: number;
-  /** Block devices to look for the uboot-env partition on, in order. */
-  devices?: string[];
   /** Boot after setting the flag (default true). */
   boot?: boolean;
   /** After `boot`, wait until the console shows this (e.g. the root shell prompt). */
@@ -36,12 +24,8 @@ export interface BreakGlassOptions {
 }
 
 export interface BreakGlassResult {
-  device: string;
-  /** The copy written (`a` or `b`) and its new flags byte. */
-  copy: 'a' | 'b';
-  flags: number;
-  /** The boot state as written. */
-  state: Record<string, string>;
+  /** U-Boot's version line, naming the boot loader that took the request. */
+  uboot: string;
   booted: boolean;
   /** What the console printed after `boot` (when `waitAfterBoot` was given). */
   bootOutput: string;
@@ -157,30 +141,6 @@ export class UbootConsole {
   }
 }
 
-const hex = (n: number) => `0x${n.toString(16)}`;
-
-/** The copy libubootenv (and boot.scr) treats as current: valid CRC, newer flags (0xff wraps). */
-export function currentCopy(
-  validA: boolean,
-  validB: boolean,
-  flagsA: number,
-  flagsB: number,
-): 'a' | 'b' | null {
-  if (validA && validB) {
-    if (flagsA === 0xff && flagsB === 0) return 'b';
-    if (flagsB === 0xff && flagsA === 0) return 'a';
-    return flagsA > flagsB ? 'a' : 'b';
-  }
-  if (validA) return 'a';
-  if (validB) return 'b';
-  return null;
-}
-
-/** A 16 MiB aligned scratch area above kernel_addr_r (RAM on every board), as boot.scr uses. */
-export function scratchBase(kernelAddr: number): number {
-  return (Math.floor(kernelAddr / 0x1000000) + 1) * 0x1000000;
-}
-
 function parseEnvLines(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
@@ -190,113 +150,23 @@ function parseEnvLines(text: string): Record<string, string> {
   return out;
 }
 
-/** Start LBA of the partition named `name` in a `part list` listing, or null. */
-export function partitionStart(listing: string, name: string): number | null {
-  for (const line of listing.split('\n')) {
-    const m = /^\s*\d+\s+0x([0-9a-fA-F]+)\s+0x[0-9a-fA-F]+\s+"([^"]*)"/.exec(line);
-    if (m?.[1] !== undefined && m[2] === name) return parseInt(m[1], 16);
-  }
-  return null;
-}
-
-async function findEnvDevice(uboot: UbootConsole, devices: string[]): Promise<string> {
-  for (const device of devices) {
-    if (device.startsWith('virtio')) await uboot.run('virtio scan', 20_000);
-    // `part list`, not `part start DEV NAME`: this U-Boot (2023.01) looks partitions up by number only.
-    const start = partitionStart(await uboot.run(`part list ${device}`, 20_000), 'uboot-env');
-    if (start === ENV_START_LBA) return device;
-  }
-  throw new Rk64Error(
-    'remote',
-    `No uboot-env partition at block ${hex(ENV_START_LBA)} on ${devices.join(', ')}`,
-    'is this an rk64 eMMC? pass --device "mmc N" to name the boot device',
-  );
-}
-
 export async function breakGlass(options: BreakGlassOptions): Promise<BreakGlassResult> {
   const log = options.log ?? (() => undefined);
   const uboot = await UbootConsole.open(options.path, options.baud);
   try {
     log(`waiting for U-Boot on ${options.path}: power-cycle or reset the gateway now`);
     await uboot.interruptAutoboot(options.waitForUbootMs ?? 120_000);
-    log('U-Boot prompt reached; autoboot stopped');
-    const addr = parseEnvLines(await uboot.run('printenv kernel_addr_r')).kernel_addr_r;
-    if (addr === undefined)
-      throw new Rk64Error('remote', 'U-Boot has no kernel_addr_r; this is not an rk64 boot loader');
-    const s = scratchBase(parseInt(addr, 16));
-    const raw = hex(s);
-    const copyA = hex(s + 0x200000);
-    const copyB = hex(s + 0x300000);
-    const exported = hex(s + 0x400000);
-    const assembled = hex(s + 0x600000);
-    const device = await findEnvDevice(uboot, options.devices ?? ['mmc 0', 'mmc 1', 'virtio 0', 'scsi 0']);
-    const [type, num] = device.split(' ');
-    log(`boot state partition found on ${device}`);
-
-    await uboot.run(`${type} dev ${num}`);
-    await uboot.run(`${type} read ${raw} ${hex(ENV_START_LBA)} ${hex(2 * COPY_BLOCKS)}`, 30_000);
-    // Re-join crc and data (U-Boot's env has no flags byte) so `env import -c` checks the CRC.
-    await uboot.run(`cp.b ${raw} ${copyA} 4; cp.b ${hex(s + 5)} ${hex(s + 0x200004)} 0x3ffb`);
-    await uboot.run(
-      `cp.b ${hex(s + 0x4000)} ${copyB} 4; cp.b ${hex(s + 0x4005)} ${hex(s + 0x300004)} 0x3ffb`,
-    );
-    const probe = (copy: string) =>
-      uboot.run(
-        `if env import -c ${copy} 0x3fff rk64_crc_probe_only; then echo RK64_VALID=1; else echo RK64_VALID=0; fi`,
-      );
-    const validA = /RK64_VALID=1/.test(await probe(copyA));
-    const validB = /RK64_VALID=1/.test(await probe(copyB));
-    const flag = async (at: number) => {
-      const m = /^[0-9a-f]+:\s+([0-9a-f]{2})/im.exec(await uboot.run(`md.b ${hex(at)} 1`));
-      return m?.[1] === undefined ? 0 : parseInt(m[1], 16);
-    };
-    const flagsA = await flag(s + 4);
-    const flagsB = await flag(s + 0x4004);
-    const current = currentCopy(validA, validB, flagsA, flagsB);
-    log(
-      `boot state: copy a ${validA ? 'valid' : 'invalid'} (flags ${flagsA}), copy b ${validB ? 'valid' : 'invalid'} (flags ${flagsB})`,
-    );
-
-    await uboot.run('setenv BOOT_ORDER; setenv BOOT_A_LEFT; setenv BOOT_B_LEFT; setenv _RUT_OH_');
-    if (current !== null) {
-      await uboot.run(`env import -c ${current === 'a' ? copyA : copyB} 0x3fff ${STATE_VARS}`);
-    }
-    // boot.scr's defaults for missing variables, so the written copy is complete.
-    await uboot.run('if test -z "${BOOT_ORDER}"; then setenv BOOT_ORDER "A B"; fi');
-    await uboot.run('if env exists BOOT_A_LEFT; then true; else setenv BOOT_A_LEFT 3; fi');
-    await uboot.run('if env exists BOOT_B_LEFT; then true; else setenv BOOT_B_LEFT 3; fi');
+    const version = (await uboot.run('version')).trim().split('\n')[0] ?? 'U-Boot';
+    log(`U-Boot prompt reached, autoboot stopped (${version})`);
     await uboot.run('setenv _RUT_OH_ 1');
-    await uboot.run(`env export -c -s 0x3fff ${exported} ${STATE_VARS}`);
-    const target: 'a' | 'b' = current === 'a' ? 'b' : 'a';
-    const flags = current === null ? 1 : ((current === 'a' ? flagsA : flagsB) + 1) & 0xff;
-    await uboot.run(`cp.b ${exported} ${assembled} 4; cp.b ${hex(s + 0x400004)} ${hex(s + 0x600005)} 0x3ffb`);
-    await uboot.run(`mw.b ${hex(s + 0x600004)} ${hex(flags)} 1`);
-    const block = ENV_START_LBA + (target === 'a' ? 0 : COPY_BLOCKS);
-    const written = await uboot.run(`${type} write ${assembled} ${hex(block)} ${hex(COPY_BLOCKS)}`, 30_000);
-    if (!/written:\s*OK|blocks written:\s*OK/i.test(written)) {
+    if (parseEnvLines(await uboot.run('printenv _RUT_OH_'))._RUT_OH_ !== '1') {
       throw new Rk64Error(
         'remote',
-        `Writing the boot state failed: ${written.trim().split('\n').at(-1) ?? ''}`,
+        'U-Boot did not keep _RUT_OH_=1; nothing was booted',
+        'retry, or type it by hand',
       );
     }
-    // Read it back through the CRC check before booting.
-    await uboot.run(`${type} read ${raw} ${hex(block)} ${hex(COPY_BLOCKS)}`, 30_000);
-    await uboot.run(`cp.b ${raw} ${copyA} 4; cp.b ${hex(s + 5)} ${hex(s + 0x200004)} 0x3ffb`);
-    await uboot.run('setenv BOOT_ORDER; setenv BOOT_A_LEFT; setenv BOOT_B_LEFT; setenv _RUT_OH_');
-    await uboot.run(`env import -c ${copyA} 0x3fff ${STATE_VARS}`);
-    const state = parseEnvLines(await uboot.run(`printenv ${STATE_VARS}`));
-    if (state._RUT_OH_ !== '1') {
-      throw new Rk64Error(
-        'remote',
-        'The boot state read back without _RUT_OH_=1; nothing was booted',
-        'retry',
-      );
-    }
-    log(
-      `_RUT_OH_=1 written to copy ${target} (flags ${flags}); BOOT_ORDER=${state.BOOT_ORDER ?? '?'} BOOT_A_LEFT=${
-        state.BOOT_A_LEFT ?? '?'
-      } BOOT_B_LEFT=${state.BOOT_B_LEFT ?? '?'}`,
-    );
+    log('_RUT_OH_=1 set at the prompt (this boot only; never stored)');
     const boot = options.boot ?? true;
     let bootOutput = '';
     if (boot) {
@@ -308,7 +178,7 @@ export async function breakGlass(options: BreakGlassOptions): Promise<BreakGlass
         bootOutput = uboot.output();
       }
     }
-    return { device, copy: target, flags, state, booted: boot, bootOutput };
+    return { uboot: version, booted: boot, bootOutput };
   } finally {
     await uboot.close();
   }

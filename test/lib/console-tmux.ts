@@ -68,10 +68,19 @@ export async function startPane(
     },
     exitStatus: async () => {
       const out = (
-        await tmux(socket, ['display-message', '-p', '-t', '0', '#{pane_dead} #{pane_dead_status}'])
+        await tmux(socket, [
+          'display-message',
+          '-p',
+          '-t',
+          '0',
+          '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}',
+        ])
       ).trim();
-      const [dead, status] = out.split(' ');
-      return dead === '1' ? Number(status) : null;
+      const [dead, status, signal] = out.split(' ');
+      if (dead !== '1') return null;
+      if (status) return Number(status);
+      if (signal) throw new Error(`the program was killed by signal ${signal}`);
+      return null; // tmux has not recorded the status yet
     },
     stop: async () => {
       await tmux(socket, ['kill-server']).catch(() => undefined);

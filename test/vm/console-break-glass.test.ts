@@ -1,7 +1,7 @@
 // The break-glass helper against real U-Boot in QEMU and the real boot.scr: it stops the autoboot,
-// writes _RUT_OH_=1 into the uboot-env partition the way boot.scr keeps its state, and boots;
-// boot.scr must then see the flag (it prints "break-glass requested" and puts rk64.breakglass=1 on
-// the kernel command line), and the real fw_printenv must read the flag from the disk.
+// sets _RUT_OH_=1 at the prompt and boots; boot.scr must then see the request (it prints
+// "break-glass requested" and puts rk64.breakglass=1 on the kernel command line), and, as
+// docs/boot.md says, the request is for this boot only: the stored boot state never holds it.
 import { spawn } from 'node:child_process';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 describe('rk64 break-glass', () => {
-  it('sets _RUT_OH_=1 in the boot state and boots: boot.scr requests the root console', async () => {
+  it('sets _RUT_OH_=1 at the prompt and boots: boot.scr requests the root console, nothing is stored', async () => {
     disk = await makeRkDisk();
     vm = await startUbootVm(disk.image);
     const lines: string[] = [];
@@ -30,27 +30,17 @@ describe('rk64 break-glass', () => {
       baud: 115200,
       waitForUbootMs: 60_000,
       log: (l) => lines.push(l),
-      waitAfterBoot: { pattern: /rk64: bootargs: .*|resetting/, timeoutMs: 60_000, what: 'boot.scr output' },
+      waitAfterBoot: { pattern: /rk64: bootargs: .*\n/, timeoutMs: 60_000, what: 'boot.scr output' },
     });
-    expect(result).toMatchObject({
-      device: 'virtio 0',
-      copy: 'b',
-      flags: 2,
-      state: { BOOT_ORDER: 'A B', BOOT_A_LEFT: '3', BOOT_B_LEFT: '3', _RUT_OH_: '1' },
-      booted: true,
-    });
+    expect(result).toMatchObject({ booted: true, uboot: expect.stringMatching(/^U-Boot 20\d\d/) });
     expect(result.bootOutput).toContain(
       'rk64: break-glass requested (_RUT_OH_=1): serial root console for this boot',
     );
-    expect(lines.join('\n')).toContain('_RUT_OH_=1 written to copy b (flags 2)');
+    expect(result.bootOutput).toMatch(/rk64: bootargs: .*rk64\.breakglass=1/);
+    expect(lines.join('\n')).toContain('_RUT_OH_=1 set at the prompt');
     await vm.stop();
-    // boot.scr saved its state again on that boot (attempt counted), keeping the flag for Linux.
-    expect(await disk.fwPrintenv()).toEqual({
-      BOOT_ORDER: 'A B',
-      BOOT_A_LEFT: '2',
-      BOOT_B_LEFT: '3',
-      _RUT_OH_: '1',
-    });
+    // The attempt was counted in the stored state, the request was not stored.
+    expect(await disk.fwPrintenv()).toEqual({ BOOT_ORDER: 'A B', BOOT_A_LEFT: '2', BOOT_B_LEFT: '3' });
   });
 
   it('rk64 break-glass (the CLI) does the same from the command line', async () => {
@@ -59,18 +49,12 @@ describe('rk64 break-glass', () => {
     vm = await startUbootVm(disk.image);
     const r = await runCli(['break-glass', `serial:${vm.pty}@115200`, '--wait', '60']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^_RUT_OH_=1 set in the boot state on virtio 0 \(copy b\)/);
-    expect(r.stderr).toContain('rk64 break-glass: U-Boot prompt reached; autoboot stopped');
+    expect(r.stdout).toMatch(/^_RUT_OH_=1 set at the U-Boot prompt \(U-Boot 20\d\d[^)]*\)\) and booted/);
+    expect(r.stderr).toContain('rk64 break-glass: U-Boot prompt reached, autoboot stopped');
+    // boot.scr took the request: its state write counted the attempt.
+    await new Promise((r) => setTimeout(r, 3000));
     await vm.stop();
-    expect((await disk.fwPrintenv())._RUT_OH_).toBe('1');
-  });
-
-  it('refuses a disk without the uboot-env partition and boots nothing', async () => {
-    disk = await makeRkDisk({ withEnvPartition: false });
-    vm = await startUbootVm(disk.image);
-    await expect(
-      breakGlass({ path: vm.pty, baud: 115200, waitForUbootMs: 60_000, devices: ['virtio 0'] }),
-    ).rejects.toThrow(/No uboot-env partition at block 0x7000 on virtio 0/);
+    expect((await disk.fwPrintenv()).BOOT_A_LEFT).toBe('2');
   });
 
   it('a missing serial device is one clear error', async () => {
