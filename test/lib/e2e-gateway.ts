@@ -221,7 +221,17 @@ export async function startE2eGateway(snapshot: Snapshot, label: string): Promis
     name,
     ssh: (c, o) => gateway.ssh(c, o),
     sshOk: (c, o) => gateway.sshOk(c, o),
-    status: async () => JSON.parse((await gateway.sshOk('rk64-status')).stdout) as GatewayStatus,
+    status: async () => {
+      // Right after boot RAUC is D-Bus activated on first use and may not answer rk64-status's
+      // first query in time under emulation; the status then says so in errors. Ask again.
+      let status: GatewayStatus | null = null;
+      for (let i = 0; i < 6; i++) {
+        status = JSON.parse((await gateway.sshOk('rk64-status')).stdout) as GatewayStatus;
+        if (status.rauc !== null && status.bootState !== null) return status;
+        await sleep(5000);
+      }
+      throw new Error(`rk64-status kept reporting errors: ${JSON.stringify(status?.errors)}`);
+    },
     bootEnv: async () => {
       const out = (await gateway.sshOk('fw_printenv')).stdout;
       const env: Record<string, string> = {};

@@ -5,7 +5,6 @@
 //
 //   v2             the v1 root with IMAGE_VERSION=2: the update that must take
 //   broken-kernel  the v1 root with a boot image whose kernel has no valid header (booti refuses it)
-//   unhealthy      the v1 root with dnsmasq masked: boots, but os-verification fails
 //   hanging        the v1 root with a unit that freezes PID 1 (test/vm/e2e/variants/hang-pid1), so
 //                  systemd stops feeding the i6300esb watchdog
 //   other-ca       a small bundle signed by a second development CA the gateway does not trust
@@ -23,7 +22,7 @@ const cache = process.env.RK64_CACHE ?? '/var/cache/rk64';
 const deviceScripts = join(repoRoot, 'device-scripts');
 const variantFiles = join(repoRoot, 'test/vm/e2e/variants');
 
-export type VariantName = 'v2' | 'broken-kernel' | 'unhealthy' | 'hanging' | 'other-ca' | 'wrong-compat';
+export type VariantName = 'v2' | 'broken-kernel' | 'hanging' | 'other-ca' | 'wrong-compat';
 
 export interface Bundle {
   name: string;
@@ -155,16 +154,27 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
   };
   const g = (f: string): string => join(build.dir, f);
 
+  // broken-kernel: same initrd and boot script, kernel header destroyed.
+  await brokenKernel(g('Image'), join(tmp, 'Image.broken'));
+  await makeBootVfat(join(tmp, 'Image.broken'), g('initrd'), g('boot.scr'), join(tmp, 'boot-broken.vfat'));
+  await rm(join(tmp, 'Image.broken'));
+
+  // Small payloads for bundles that must be refused before anything is written.
+  const small = join(tmp, 'small');
+  await mkdir(join(small, 'root/etc'), { recursive: true });
+  await writeFile(join(small, 'root/etc/rk64-e2e'), 'a bundle that must never be installed\n');
+  await makeSquashfs(join(small, 'root'), join(small, 'rootfs.squashfs'));
+  await writeFile(join(small, 'Image'), Buffer.alloc(4096));
+  await makeBootVfat(join(small, 'Image'), null, g('boot.scr'), join(small, 'boot.vfat'), '40M');
+  const otherPki = join(tmp, 'other-pki');
+  await runOk('bash', [tool('pki/make-dev-ca'), '--out', otherPki, '--name', 'rk64 e2e untrusted CA']);
+
+  // Cheap steps first (a mistake fails fast); the root variants take minutes.
   // Root variants: one extracted copy of the v1 root, changed and packed per variant.
   const root = join(tmp, 'root');
   await runOk('unsquashfs', ['-q', '-n', '-d', root, g('rootfs.squashfs')], long);
   await setImageVersion(root, '2');
   await makeSquashfs(root, join(tmp, 'v2.squashfs'));
-
-  // unhealthy: dnsmasq masked, so the LAN has no DHCP server and os-verification fails.
-  await runOk('systemctl', ['--root', root, 'mask', 'dnsmasq.service']);
-  await makeSquashfs(root, join(tmp, 'unhealthy.squashfs'));
-  await runOk('systemctl', ['--root', root, 'unmask', 'dnsmasq.service']);
 
   // hanging: PID 1 frozen early in every boot; the watchdog resets the machine.
   await runOk('install', [
@@ -185,29 +195,7 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
   await makeSquashfs(root, join(tmp, 'hanging.squashfs'));
   await rm(root, { recursive: true, force: true });
 
-  // broken-kernel: same initrd and boot script, kernel header destroyed.
-  await brokenKernel(g('Image'), join(tmp, 'Image.broken'));
-  await makeBootVfat(join(tmp, 'Image.broken'), g('initrd'), g('boot.scr'), join(tmp, 'boot-broken.vfat'));
-  await rm(join(tmp, 'Image.broken'));
-
-  // Small payloads for bundles that must be refused before anything is written.
-  const small = join(tmp, 'small');
-  await mkdir(join(small, 'root/etc'), { recursive: true });
-  await writeFile(join(small, 'root/etc/rk64-e2e'), 'a bundle that must never be installed\n');
-  await makeSquashfs(join(small, 'root'), join(small, 'rootfs.squashfs'));
-  await writeFile(join(small, 'Image'), Buffer.alloc(4096));
-  await makeBootVfat(join(small, 'Image'), null, g('boot.scr'), join(small, 'boot.vfat'), '8M');
-  const otherPki = join(tmp, 'other-pki');
-  await runOk('bash', [tool('pki/make-dev-ca'), '--out', otherPki, '--name', 'rk64 e2e untrusted CA']);
-
   await buildBundle(g('boot.vfat'), join(tmp, 'v2.squashfs'), '2', signer, join(tmp, 'v2.raucb'));
-  await buildBundle(
-    g('boot.vfat'),
-    join(tmp, 'unhealthy.squashfs'),
-    '2',
-    signer,
-    join(tmp, 'unhealthy.raucb'),
-  );
   await buildBundle(g('boot.vfat'), join(tmp, 'hanging.squashfs'), '2', signer, join(tmp, 'hanging.raucb'));
   await buildBundle(
     join(tmp, 'boot-broken.vfat'),
@@ -231,13 +219,13 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
     join(tmp, 'wrong-compat.raucb'),
     'rock64-other',
   );
-  for (const f of ['v2', 'unhealthy', 'hanging']) await rm(join(tmp, `${f}.squashfs`));
+  for (const f of ['v2', 'hanging']) await rm(join(tmp, `${f}.squashfs`));
   await rm(join(tmp, 'boot-broken.vfat'));
   await rm(small, { recursive: true, force: true });
   await rm(otherPki, { recursive: true, force: true });
 }
 
-const names: VariantName[] = ['v2', 'broken-kernel', 'unhealthy', 'hanging', 'other-ca', 'wrong-compat'];
+const names: VariantName[] = ['v2', 'broken-kernel', 'hanging', 'other-ca', 'wrong-compat'];
 
 /** Build (or reuse) the gateway image and every bundle variant. */
 export async function e2eVariants(): Promise<Variants> {
