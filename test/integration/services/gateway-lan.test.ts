@@ -196,8 +196,11 @@ describe('os-verification (real daemons, real rauc)', () => {
     RK64_VERIFY_WINDOW: '3',
     RK64_CHECK_DNSMASQ: `kill -0 ${dnsmasq.child.pid ?? 0}`,
     RK64_CHECK_CHRONYD: `kill -0 ${chronyd.child.pid ?? 0}`,
+    RK64_REBOOT_CMD: `touch ${rebootMarker()}`,
     ...extra,
   });
+  // Where the stand-in reboot command leaves its mark: a failed check must reboot, a pass must not.
+  const rebootMarker = () => join(rauc.dir, 'rebooted-by-os-verification');
   const verify = (extra?: NodeJS.ProcessEnv) =>
     lab.exec(ns.gw, rootfsBin('os-verification'), [], { env: verifyEnv(extra), timeoutMs: 60_000 });
   const health = () =>
@@ -220,6 +223,7 @@ describe('os-verification (real daemons, real rauc)', () => {
     expect((await rauc.fwPrintenv()).BOOT_A_LEFT).toBe('3');
     expect(health().state).toBe('passed');
     expect(readFileSync(commitFile(), 'utf8')).toBe('A factory\n');
+    expect(existsSync(rebootMarker())).toBe(false);
   });
 
   it('exits at once when the booted installation is already committed', async () => {
@@ -245,7 +249,10 @@ describe('os-verification (real daemons, real rauc)', () => {
       expect((await rauc.fwPrintenv()).BOOT_A_LEFT).toBe('2');
       expect(health().state).toBe('failed');
       expect(existsSync(commitFile())).toBe(false);
+      expect(r.stderr).toContain('rebooting: the boot counter decides');
+      expect(existsSync(rebootMarker())).toBe(true);
     } finally {
+      rmSync(rebootMarker(), { force: true });
       await lab.exec(ns.gw, rootfsBin('firewall-apply'), [], {
         env: {
           ...process.env,
@@ -270,6 +277,8 @@ describe('os-verification (real daemons, real rauc)', () => {
     expect(health()).toMatchObject({ state: 'failed' });
     expect(health().detail).toContain('dnsmasq');
     expect(existsSync(commitFile())).toBe(false);
+    expect(existsSync(rebootMarker())).toBe(true);
+    rmSync(rebootMarker(), { force: true });
   });
 });
 

@@ -77,9 +77,10 @@ function configure(manifestUrl: string) {
 
 beforeAll(async () => {
   rauc = await startRaucEnv();
-  // The factory image's version, as the root file system reports it (slot A was never installed by rauc).
+  // The factory image's version, as the root file system reports it (slot A was never installed by
+  // rauc). VERSION_ID comes first, as in NixOS's and Debian's os-release: IMAGE_VERSION must win.
   mkdirSync(join(rauc.dir, 'etc'), { recursive: true });
-  writeFileSync(join(rauc.dir, 'etc', 'os-release'), 'ID=nixos\nIMAGE_VERSION=1.0.0\n');
+  writeFileSync(join(rauc.dir, 'etc', 'os-release'), 'ID=nixos\nVERSION_ID="25.05"\nIMAGE_VERSION=1.0.0\n');
   goodBundle = await rauc.bundle('1.1.0');
   foreignBundle = await rauc.bundle('1.2.0', { pki: await devPki('foreign') });
   server = http.createServer((req, res) => {
