@@ -1,0 +1,72 @@
+// The common run of the rollback scenarios (test/vm/e2e/rollback-*.test.ts, watchdog-rollback):
+// install a bundle that must not survive, reboot, and follow the gateway through U-Boot's counted
+// attempts until it answers again on slot A. Returns what was observed; the tests assert.
+import type { GatewayStatus } from '../../src/core/status/schema.js';
+import type { E2eGateway, InstallEvent, TimedAttempt } from './e2e-gateway.js';
+import type { UpdateServer } from './e2e-server.js';
+import type { Bundle } from './e2e-variants.js';
+
+export interface RollbackRun {
+  install: { code: number | null; events: InstallEvent[]; stderr: string };
+  /** The boot state right after the install (before the reboot). */
+  envAfterInstall: Record<string, string>;
+  /** Every U-Boot attempt from the reboot until slot A answered SSH. */
+  attempts: TimedAttempt[];
+  rebootAt: number;
+  backOnA: number;
+  /** os-verification's verdict on A after the rollback. */
+  health: string;
+  status: GatewayStatus;
+  env: Record<string, string>;
+  /** Serial output from the reboot on. */
+  serial: string;
+}
+
+export async function installAndRollBack(
+  gw: E2eGateway,
+  server: UpdateServer,
+  bundle: Bundle,
+  timeoutMs: number,
+): Promise<RollbackRun> {
+  server.serveFile(`${bundle.name}.raucb`, bundle.path);
+  const install = await gw.install(server.guestUrl(`${bundle.name}.raucb`));
+  if (install.code !== 0) {
+    throw new Error(
+      `rk64-action install of ${bundle.name} failed (${install.code}): ${JSON.stringify(install.events)} ${install.stderr}`,
+    );
+  }
+  const envAfterInstall = await gw.bootEnv();
+  const bootId = await gw.bootId();
+  const serialStart = (await gw.serial()).length;
+  const watch = await gw.watchAttempts();
+  const rebootAt = Date.now();
+  await gw.sshOk('rk64-action reboot');
+  let backOnA: number;
+  try {
+    await gw.waitForSlot('A', bootId, timeoutMs);
+    backOnA = Date.now();
+  } finally {
+    await watch.stop();
+  }
+  const attempts = await watch.stop();
+  const health = await gw.waitForHealth(300_000);
+  return {
+    install,
+    envAfterInstall,
+    attempts,
+    rebootAt,
+    backOnA,
+    health,
+    status: await gw.status(),
+    env: await gw.bootEnv(),
+    serial: (await gw.serial()).slice(serialStart),
+  };
+}
+
+/** What every rollback must end in: three counted attempts of B, then A, B bad, A confirmed. */
+export const expectedAttempts = [
+  { slot: 'B', mode: 'normal', left: { A: 3, B: 2 } },
+  { slot: 'B', mode: 'normal', left: { A: 3, B: 1 } },
+  { slot: 'B', mode: 'normal', left: { A: 3, B: 0 } },
+  { slot: 'A', mode: 'normal', left: { A: 2, B: 0 } },
+];

@@ -1,0 +1,280 @@
+// Update bundles for the end-to-end scenarios, built from the test gateway's own inputs (its
+// cached build: rootfs.squashfs, Image, initrd, boot.scr, boot.vfat, and its development CA) with
+// the project's own tools: device-scripts/image/make-squashfs, make-boot-vfat and build-bundle.
+// Cached under /var/cache/rk64/e2e/variants-<hash of every input>; a cold run builds them.
+//
+//   v2             the v1 root with IMAGE_VERSION=2: the update that must take
+//   broken-kernel  the v1 root with a boot image whose kernel has no valid header (booti refuses it)
+//   hanging        the v1 root with a unit that freezes PID 1 (test/vm/e2e/variants/hang-pid1), so
+//                  systemd stops feeding the i6300esb watchdog
+//   other-ca       a small bundle signed by a second development CA the gateway does not trust
+//   wrong-compat   a small bundle for compatible "rock64-other"
+// unsigned/truncated/flipped bundles are cut from these at test time (cheap byte copies).
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildGateway } from './gateway.js';
+import type { GatewayBuild } from './gateway.js';
+import { repoRoot, runOk } from './exec.js';
+
+const cache = process.env.RK64_CACHE ?? '/var/cache/rk64';
+const deviceScripts = join(repoRoot, 'device-scripts');
+const variantFiles = join(repoRoot, 'test/vm/e2e/variants');
+
+export type VariantName = 'v2' | 'broken-kernel' | 'hanging' | 'other-ca' | 'wrong-compat';
+
+export interface Bundle {
+  name: string;
+  path: string;
+  /** The version in the bundle manifest. */
+  version: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Variants {
+  build: GatewayBuild & { dir: string };
+  dir: string;
+  /** Seconds the (cold) variant build took; 0 when everything came from the cache. */
+  buildSeconds: number;
+  bundles: Record<VariantName, Bundle>;
+}
+
+const tool = (path: string): string => join(deviceScripts, path);
+const long = { timeoutMs: 1_800_000 };
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function describeBundle(name: string, path: string, version: string): Promise<Bundle> {
+  return { name, path, version, size: (await stat(path)).size, sha256: await sha256File(path) };
+}
+
+function gatewayPki(): string {
+  return process.env.GATEWAY_PKI ?? join(cache, 'gateway', 'pki');
+}
+
+async function variantsKey(build: GatewayBuild): Promise<string> {
+  const hash = createHash('sha256').update(build.key);
+  for (const file of [
+    join(repoRoot, 'test/lib/e2e-variants.ts'),
+    join(variantFiles, 'hang-pid1'),
+    join(variantFiles, 'rk64-e2e-hang.service'),
+    tool('image/make-squashfs'),
+    tool('image/make-boot-vfat'),
+    tool('image/build-bundle'),
+    join(gatewayPki(), 'ca.cert.pem'),
+  ]) {
+    hash.update(await readFile(file));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function makeSquashfs(root: string, out: string): Promise<void> {
+  await runOk('bash', [tool('image/make-squashfs'), '--root', root, '--out', out], long);
+}
+
+async function makeBootVfat(
+  kernel: string,
+  initrd: string | null,
+  bootScr: string,
+  out: string,
+  size?: string,
+) {
+  const args = [tool('image/make-boot-vfat'), '--kernel', kernel, '--boot-script', bootScr, '--out', out];
+  if (initrd) args.push('--initrd', initrd);
+  if (size) args.push('--size', size);
+  await runOk('bash', args, long);
+}
+
+interface SignWith {
+  cert: string;
+  key: string;
+  keyring: string | null;
+}
+
+async function buildBundle(
+  boot: string,
+  rootfs: string,
+  version: string,
+  signer: SignWith,
+  out: string,
+  compatible = 'rock64',
+): Promise<void> {
+  await rm(out, { force: true });
+  const args = [
+    tool('image/build-bundle'),
+    '--boot-image',
+    boot,
+    '--rootfs-image',
+    rootfs,
+    '--version',
+    version,
+    '--cert',
+    signer.cert,
+    '--key',
+    signer.key,
+    '--output',
+    out,
+    '--compatible',
+    compatible,
+  ];
+  if (signer.keyring) args.push('--keyring', signer.keyring);
+  await runOk('bash', args, long);
+}
+
+async function setImageVersion(root: string, version: string): Promise<void> {
+  const file = join(root, 'usr/lib/os-release');
+  const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => !l.startsWith('IMAGE_VERSION='));
+  while (lines.at(-1) === '') lines.pop();
+  await writeFile(file, `${lines.join('\n')}\nIMAGE_VERSION=${version}\n`);
+}
+
+/** A copy of the kernel whose first 4 KiB (the arm64 Image header) are zeros: booti refuses it. */
+async function brokenKernel(image: string, out: string): Promise<void> {
+  await copyFile(image, out);
+  const handle = await open(out, 'r+');
+  try {
+    await handle.write(Buffer.alloc(4096), 0, 4096, 0);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Promise<void> {
+  const pki = gatewayPki();
+  const signer: SignWith = {
+    cert: join(pki, 'signing.cert.pem'),
+    key: join(pki, 'signing.key.pem'),
+    keyring: join(pki, 'ca.cert.pem'),
+  };
+  const g = (f: string): string => join(build.dir, f);
+
+  // broken-kernel: same initrd and boot script, kernel header destroyed.
+  await brokenKernel(g('Image'), join(tmp, 'Image.broken'));
+  await makeBootVfat(join(tmp, 'Image.broken'), g('initrd'), g('boot.scr'), join(tmp, 'boot-broken.vfat'));
+  await rm(join(tmp, 'Image.broken'));
+
+  // Small payloads for bundles that must be refused before anything is written.
+  const small = join(tmp, 'small');
+  await mkdir(join(small, 'root/etc'), { recursive: true });
+  await writeFile(join(small, 'root/etc/rk64-e2e'), 'a bundle that must never be installed\n');
+  await makeSquashfs(join(small, 'root'), join(small, 'rootfs.squashfs'));
+  await writeFile(join(small, 'Image'), Buffer.alloc(4096));
+  await makeBootVfat(join(small, 'Image'), null, g('boot.scr'), join(small, 'boot.vfat'), '40M');
+  const otherPki = join(tmp, 'other-pki');
+  await runOk('bash', [tool('pki/make-dev-ca'), '--out', otherPki, '--name', 'rk64 e2e untrusted CA']);
+
+  // Cheap steps first (a mistake fails fast); the root variants take minutes.
+  // Root variants: one extracted copy of the v1 root, changed and packed per variant.
+  const root = join(tmp, 'root');
+  await runOk('unsquashfs', ['-q', '-n', '-d', root, g('rootfs.squashfs')], long);
+  await setImageVersion(root, '2');
+  await makeSquashfs(root, join(tmp, 'v2.squashfs'));
+
+  // hanging: PID 1 frozen early in every boot; the watchdog resets the machine.
+  await runOk('install', [
+    '-D',
+    '-m',
+    '0755',
+    join(variantFiles, 'hang-pid1'),
+    join(root, 'usr/lib/rk64-e2e/hang-pid1'),
+  ]);
+  await runOk('install', [
+    '-D',
+    '-m',
+    '0644',
+    join(variantFiles, 'rk64-e2e-hang.service'),
+    join(root, 'usr/lib/systemd/system/rk64-e2e-hang.service'),
+  ]);
+  await runOk('systemctl', ['--root', root, 'enable', 'rk64-e2e-hang.service']);
+  await makeSquashfs(root, join(tmp, 'hanging.squashfs'));
+  await rm(root, { recursive: true, force: true });
+
+  await buildBundle(g('boot.vfat'), join(tmp, 'v2.squashfs'), '2', signer, join(tmp, 'v2.raucb'));
+  await buildBundle(g('boot.vfat'), join(tmp, 'hanging.squashfs'), '2', signer, join(tmp, 'hanging.raucb'));
+  await buildBundle(
+    join(tmp, 'boot-broken.vfat'),
+    g('rootfs.squashfs'),
+    '2',
+    signer,
+    join(tmp, 'broken-kernel.raucb'),
+  );
+  await buildBundle(
+    join(small, 'boot.vfat'),
+    join(small, 'rootfs.squashfs'),
+    '2',
+    { cert: join(otherPki, 'signing.cert.pem'), key: join(otherPki, 'signing.key.pem'), keyring: null },
+    join(tmp, 'other-ca.raucb'),
+  );
+  await buildBundle(
+    join(small, 'boot.vfat'),
+    join(small, 'rootfs.squashfs'),
+    '2',
+    signer,
+    join(tmp, 'wrong-compat.raucb'),
+    'rock64-other',
+  );
+  for (const f of ['v2', 'hanging']) await rm(join(tmp, `${f}.squashfs`));
+  await rm(join(tmp, 'boot-broken.vfat'));
+  await rm(small, { recursive: true, force: true });
+  await rm(otherPki, { recursive: true, force: true });
+}
+
+const names: VariantName[] = ['v2', 'broken-kernel', 'hanging', 'other-ca', 'wrong-compat'];
+
+/** Build (or reuse) the gateway image and every bundle variant. */
+export async function e2eVariants(): Promise<Variants> {
+  const build = await buildGateway();
+  const key = await variantsKey(build);
+  const dir = join(cache, 'e2e', `variants-${key}`);
+  let buildSeconds = 0;
+  const done = await stat(join(dir, 'bundles.json')).then(
+    () => true,
+    () => false,
+  );
+  if (!done) {
+    const started = Date.now();
+    const tmp = `${dir}.tmp-${process.pid}`;
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    try {
+      await buildAll(build, tmp);
+      const bundles: Partial<Record<VariantName, Bundle>> = {};
+      for (const name of names) {
+        const described = await describeBundle(name, join(tmp, `${name}.raucb`), '2');
+        bundles[name] = { ...described, path: join(dir, `${name}.raucb`) };
+      }
+      await writeFile(join(tmp, 'bundles.json'), `${JSON.stringify(bundles, null, 2)}\n`);
+      await rm(dir, { recursive: true, force: true });
+      await rename(tmp, dir);
+    } catch (error) {
+      await rm(tmp, { recursive: true, force: true });
+      throw error;
+    }
+    buildSeconds = Math.round((Date.now() - started) / 1000);
+    await pruneOldVariants(dir);
+  }
+  const bundles = JSON.parse(await readFile(join(dir, 'bundles.json'), 'utf8')) as Record<
+    VariantName,
+    Bundle
+  >;
+  return { build, dir, buildSeconds, bundles };
+}
+
+/** Each variant set is ~600 MB: keep only the newest two. */
+async function pruneOldVariants(keep: string): Promise<void> {
+  const parent = join(cache, 'e2e');
+  const out = await runOk('bash', [
+    '-c',
+    `find "$1" -maxdepth 1 -name 'variants-*' -type d ! -name '*.tmp-*' -printf '%T@ %p\\n' | sort -rn | tail -n +3 | cut -d' ' -f2-`,
+    '_',
+    parent,
+  ]);
+  for (const old of out.stdout.split('\n').filter((l) => l && l !== keep))
+    await rm(old, { recursive: true, force: true });
+}
