@@ -113,6 +113,9 @@ export async function startUbootVm(image: string): Promise<UbootVm> {
       'virtio-blk-device,drive=d0',
       '-serial',
       'pty',
+      // The disk carries no kernel: boot.scr resets after its attempt. Without -no-reboot U-Boot
+      // would come back and count a second attempt while a test is still looking.
+      '-no-reboot',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
