@@ -107,11 +107,26 @@ export function fleetExitCode(results: readonly FleetResult<unknown, unknown>[])
   return codes.size === 1 ? ([...codes][0] ?? ExitCode.unreachable) : ExitCode.unreachable;
 }
 
-async function statusCommand(names: string[], json: boolean, args: GlobalArgs, io: CliIo): Promise<number> {
+/**
+ * Gateways queried at once by `rk64 status`. Each query is one SSH connection and one command,
+ * mostly waiting on the network, so a fleet of a few dozen fits in one wave.
+ */
+const DEFAULT_PARALLEL = 32;
+
+async function statusCommand(
+  names: string[],
+  json: boolean,
+  parallel: number,
+  args: GlobalArgs,
+  io: CliIo,
+): Promise<number> {
+  if (!Number.isInteger(parallel) || parallel < 1) {
+    throw new Rk64Error('usage', `--parallel must be a whole number of at least 1, not ${parallel}`);
+  }
   const targets = await resolveTargets(names, args, io);
   const connect = await connectOptionsFor(args, io);
   const color = useColor(io.stdout, io.env);
-  const results = await runFleet(targets, 8, (t) => statusOf(t, connect, args.timeout * 1000));
+  const results = await runFleet(targets, parallel, (t) => statusOf(t, connect, args.timeout * 1000));
   results.forEach((result) => {
     const name = result.target.name;
     if (result.ok) {
@@ -219,8 +234,14 @@ export async function main(
             type: 'boolean',
             default: false,
             describe: 'JSON lines: {"target","status"} or {"target","error"}',
+          })
+          .option('parallel', {
+            type: 'number',
+            default: DEFAULT_PARALLEL,
+            describe: 'gateways queried at the same time',
+            requiresArg: true,
           }),
-      (a) => run(() => statusCommand((a.targets ?? []).map(String), a.json, a, io)),
+      (a) => run(() => statusCommand((a.targets ?? []).map(String), a.json, a.parallel, a, io)),
     )
     .command(
       'tui <target>',
