@@ -58,6 +58,9 @@ export interface DashboardState {
   fatal: Rk64Error | null;
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
 export interface KeyPress {
   /** The printable input (`g`, `?`), or '' for special keys. */
   input: string;
@@ -277,13 +280,24 @@ export class DashboardController {
         notice: { level: 'info', text: 'Cancelled; nothing changed.' },
       });
     } else if (key.return) {
-      const source = value.trim();
-      if (source !== '') this.confirm({ kind: 'install', source });
+      this.submitInstall(value);
     } else if (key.backspace) {
       this.update({ overlay: { kind: 'prompt-install', value: value.slice(0, -1) } });
     } else if (key.input !== '' && !key.ctrl) {
-      this.update({ overlay: { kind: 'prompt-install', value: value + key.input } });
+      // A paste, or keys typed faster than they are read, arrive as one input that may hold the
+      // line end: what comes before it is typed, the line end submits. Control characters never
+      // reach the value (a CR in it would be written to the terminal as-is).
+      const end = key.input.search(/[\r\n]/);
+      const typed = (end === -1 ? key.input : key.input.slice(0, end)).replace(CONTROL_CHARACTERS, '');
+      if (end === -1) this.update({ overlay: { kind: 'prompt-install', value: value + typed } });
+      else this.submitInstall(value + typed);
     }
+  }
+
+  private submitInstall(value: string): void {
+    const source = value.trim();
+    if (source !== '') this.confirm({ kind: 'install', source });
+    else this.update({ overlay: { kind: 'prompt-install', value: '' } });
   }
 
   private quit(): void {

@@ -184,6 +184,19 @@ describe('actions', () => {
     expect(actionCommands(t)).not.toContain('rk64-action reboot');
   });
 
+  it('install prompt: a pasted path that arrives with its line end in one read submits that path', async () => {
+    // Seen in a real terminal under load: tmux's typed path and Enter reached Ink as one chunk.
+    const t = gateway();
+    const ui = await mount(t);
+    await ui.press('i');
+    await ui.waitFor('Bundle to install');
+    await ui.press(`/data/b.raucb${ENTER}`);
+    await ui.waitFor('Install /data/b.raucb on lab-gw into slot B');
+    expect(ui.app.lastFrame()).not.toContain('\r');
+    await ui.press('n');
+    await ui.waitFor('Cancelled; nothing changed.');
+  });
+
   it('install over serial is refused with the transfer time at the line rate and what to do', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rk64-flow-'));
     const bundle = path.join(dir, 'b.raucb');
