@@ -203,6 +203,8 @@ function firstFrame(g: LoopbackGateway): Promise<{ frame: number; live: number }
       if (out.includes('live\u001b[K')) {
         clearTimeout(timer);
         const live = performance.now() - t0;
+        // The dashboard may already be gone (it quits on q within 0.5 s): ignore a closed pipe.
+        child.stdin.on('error', () => undefined);
         child.stdin.write('q');
         setTimeout(() => child.kill('SIGKILL'), 500);
         resolve({ frame, live });
