@@ -26,14 +26,16 @@ kernel_release() {
   basename "${dirs[0]}"
 }
 
-# sha256 of files and directories (contents and relative names), for cache keys.
+# sha256 of files and directories (contents, and names relative to each directory), for cache
+# keys. A file is hashed through stdin: its path (the checkout's location, or /dev/fd/NN for a
+# <(...) input, whose number varies) must not change the key.
 hash_inputs() {
   local path
   for path in "$@"; do
     if [[ -d $path ]]; then
       (cd "$path" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     elif [[ -e $path ]]; then
-      sha256sum "$path"
+      sha256sum <"$path"
     else
       printf 'missing %s\n' "$path"
     fi
