@@ -45,3 +45,15 @@ hash_inputs() {
 require_root() {
   [[ $(id -u) -eq 0 ]] || die "must run as root (mmdebstrap, loop-free image assembly and QEMU networking); try: sudo $0"
 }
+
+# Removes a build directory left by an interrupted build. mmdebstrap (root mode) mounts /proc,
+# /sys, /dev/pts and /dev/shm inside its target and a killed run leaves them mounted: unmount
+# everything below first, and never cross into another file system while deleting.
+remove_build_dir() {
+  local dir=$1 mnt
+  [[ -e $dir ]] || return 0
+  while read -r mnt; do
+    umount -l "$mnt" 2>/dev/null || true
+  done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+  rm -rf --one-file-system "$dir"
+}
