@@ -25,6 +25,8 @@ const RUNS = 7;
 const FLEET = 20;
 const UPLOAD_MIB = 64;
 const rows: string[] = [];
+/** Observations printed under the table (only this run's). */
+const notes: string[] = [];
 const gateways: LoopbackGateway[] = [];
 const work = mkdtempSync(join(tmpdir(), 'rk64-bench-'));
 
@@ -131,6 +133,37 @@ it(`${FLEET} gateways: rk64 status --json (concurrent) vs a sequential OpenSSH l
       expect(r.code).toBe(0);
     }
   }, 3);
+  // Where the time goes: all 20 loopback gateways run rk64-status on this same host, so their CPU
+  // and the console's share its cores; on real gateways only the console's share is local.
+  const consoleCpu1 = median(
+    await repeat(3, () =>
+      cpuOf(process.execPath, [
+        join(repoRoot, 'bin/rk64.js'),
+        'status',
+        '--json',
+        (gateways[0] as LoopbackGateway).url,
+        ...cliArgs(),
+      ]),
+    ),
+  );
+  const consoleCpuFleet = median(
+    await repeat(3, () =>
+      cpuOf(process.execPath, [
+        join(repoRoot, 'bin/rk64.js'),
+        'status',
+        '--json',
+        ...gateways.map((g) => g.url),
+        ...cliArgs(),
+      ]),
+    ),
+  );
+  const gatewayCpu = median(await repeat(3, () => remoteCpuOf(gateways[0] as LoopbackGateway)));
+  const cores = cpus().length;
+  notes.push(
+    `${FLEET} gateways: the rk64 process used ${ms(consoleCpuFleet)} CPU (${ms(consoleCpu1)} for one gateway); ` +
+      `one rk64-status run costs ${ms(gatewayCpu)} CPU on the gateway side, so the ${FLEET} loopback gateways alone ` +
+      `need about ${ms((FLEET * gatewayCpu) / cores)} of this host's ${cores} cores, time a real fleet spends on its own CPUs.`,
+  );
   row(
     `status of ${FLEET} gateways`,
     ms(fleet),
@@ -140,6 +173,30 @@ it(`${FLEET} gateways: rk64 status --json (concurrent) vs a sequential OpenSSH l
     fleet < 2 * single,
   );
 });
+
+async function repeat(n: number, fn: () => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await fn());
+  return out;
+}
+
+/** User + system CPU of a command, in ms (bash's time builtin). */
+async function cpuOf(cmd: string, args: string[]): Promise<number> {
+  const r = await runNoInput(
+    'bash',
+    ['-c', 'TIMEFORMAT="%U %S"; time "$@" >/dev/null 2>&1', 'bash', cmd, ...args],
+    env,
+  );
+  const [user, sys] = r.stderr.trim().split('\n').at(-1)?.split(' ').map(Number) ?? [];
+  return ((user ?? NaN) + (sys ?? NaN)) * 1000;
+}
+
+/** CPU of one rk64-status run on the gateway side, measured there. */
+async function remoteCpuOf(g: LoopbackGateway): Promise<number> {
+  const r = await runNoInput('ssh', [...sshArgs(g), 'TIMEFORMAT="%U %S"; time rk64-status >/dev/null'], env);
+  const [user, sys] = r.stderr.trim().split('\n').at(-1)?.split(' ').map(Number) ?? [];
+  return ((user ?? NaN) + (sys ?? NaN)) * 1000;
+}
 
 it(`upload of ${UPLOAD_MIB} MiB: Transport.upload (SFTP over ssh2) vs scp`, async () => {
   const g = gateways[0] as LoopbackGateway;
@@ -203,6 +260,8 @@ function firstFrame(g: LoopbackGateway): Promise<{ frame: number; live: number }
       if (out.includes('live\u001b[K')) {
         clearTimeout(timer);
         const live = performance.now() - t0;
+        // The dashboard may already be gone (it quits on q within 0.5 s): ignore a closed pipe.
+        child.stdin.on('error', () => undefined);
         child.stdin.write('q');
         setTimeout(() => child.kill('SIGKILL'), 500);
         resolve({ frame, live });
@@ -315,6 +374,8 @@ it('bytes per refresh over serial (serial transport, low-bandwidth dashboard)', 
 
 it('writes docs/benchmarks.md', async () => {
   const nodeStartMs = (await timed(() => runNoInput(process.execPath, ['-e', '0']))).toFixed(0);
+  const load = loadavg()[0] ?? 0;
+  const busy = load > cpus().length / 2;
   const path = join(repoRoot, 'docs/benchmarks.md');
   const begin = '<!-- console-bench:begin (written by bench/console-bench) -->';
   const end = '<!-- console-bench:end -->';
@@ -331,13 +392,16 @@ it('writes docs/benchmarks.md', async () => {
   const section = [
     begin,
     `Last run ${new Date().toISOString().slice(0, 16)}Z on this machine (${process.arch}, ${cpus().length} cores, Node ${process.version},`,
-    `shared with other builds: load average ${loadavg()[0]?.toFixed(1)}, \`node -e 0\` took ${nodeStartMs} ms, so absolute`,
-    `times are inflated), loopback sshd gateways running the real device scripts;`,
+    busy
+      ? `shared with other work: load average ${load.toFixed(1)}, \`node -e 0\` took ${nodeStartMs} ms, so absolute times are inflated),`
+      : `otherwise idle: load average ${load.toFixed(1)}, \`node -e 0\` took ${nodeStartMs} ms),`,
+    `loopback sshd gateways running the real device scripts;`,
     `medians of ${RUNS} runs (3 for the fleet and the upload) after one warm-up run.`,
     '',
     '| What | rk64 | Baseline | Ratio | Target | Met |',
     '| --- | --- | --- | --- | --- | --- |',
     ...merged,
+    ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
     end,
   ].join('\n');
   if (doc.includes(begin)) {

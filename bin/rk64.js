@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ by `npm run build` (scripts/setup runs it).
-import { main } from '../dist/cli/main.js';
+// Thin launcher: `npm run build` (scripts/setup runs it) bundles the CLI into dist/rk64.js.
+import { main } from '../dist/rk64.js';
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -22,6 +22,16 @@ export interface TerminalLike {
   off(event: 'resize', listener: () => void): unknown;
 }
 
+/**
+ * A terminal nobody sized (a pty from script(1), many serial terminals) reports 0 × 0; Ink would
+ * then lay the dashboard out one character per line. Fall back to $COLUMNS/$LINES, then 80 × 24.
+ */
+function size(reported: number | undefined, fromEnv: string | undefined, fallback: number): number {
+  if (reported && reported > 0) return reported;
+  const env = Number(fromEnv);
+  return Number.isInteger(env) && env > 0 ? env : fallback;
+}
+
 export class FrameSink extends Writable {
   /** Bytes written to the terminal so far (the benchmark reads it). */
   bytesWritten = 0;
@@ -48,11 +58,11 @@ export class FrameSink extends Writable {
   }
 
   get columns(): number {
-    return this.terminal.columns ?? 100;
+    return size(this.terminal.columns, process.env.COLUMNS, 80);
   }
 
   get rows(): number {
-    return this.terminal.rows ?? 40;
+    return size(this.terminal.rows, process.env.LINES, 24);
   }
 
   override _write(

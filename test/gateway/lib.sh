@@ -26,14 +26,16 @@ kernel_release() {
   basename "${dirs[0]}"
 }
 
-# sha256 of files and directories (contents and relative names), for cache keys.
+# sha256 of files and directories (contents, and names relative to each directory), for cache
+# keys. A file is hashed through stdin: its path (the checkout's location, or /dev/fd/NN for a
+# <(...) input, whose number varies) must not change the key.
 hash_inputs() {
   local path
   for path in "$@"; do
     if [[ -d $path ]]; then
       (cd "$path" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     elif [[ -e $path ]]; then
-      sha256sum "$path"
+      sha256sum <"$path"
     else
       printf 'missing %s\n' "$path"
     fi
@@ -42,4 +44,16 @@ hash_inputs() {
 
 require_root() {
   [[ $(id -u) -eq 0 ]] || die "must run as root (mmdebstrap, loop-free image assembly and QEMU networking); try: sudo $0"
+}
+
+# Removes a build directory left by an interrupted build. mmdebstrap (root mode) mounts /proc,
+# /sys, /dev/pts and /dev/shm inside its target and a killed run leaves them mounted: unmount
+# everything below first, and never cross into another file system while deleting.
+remove_build_dir() {
+  local dir=$1 mnt
+  [[ -e $dir ]] || return 0
+  while read -r mnt; do
+    umount -l "$mnt" 2>/dev/null || true
+  done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+  rm -rf --one-file-system "$dir"
 }

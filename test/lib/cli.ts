@@ -1,4 +1,4 @@
-// Run the real, built rk64 CLI (bin/rk64.js → dist/) as a child process.
+// Run the real, built rk64 CLI (bin/rk64.js → the bundle dist/rk64.js) as a child process.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunOptions, RunResult } from './exec.js';
@@ -13,16 +13,16 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Compile src/ to dist/ unless dist is already newer than every source file. */
+/** Build (tsc + bundle, `npm run build`) unless the bundle is already newer than every source file. */
 export async function ensureBuilt(): Promise<void> {
   let built = 0;
   try {
-    built = statSync(join(repoRoot, 'dist/cli/main.js')).mtimeMs;
+    built = statSync(join(repoRoot, 'dist/rk64.js')).mtimeMs;
   } catch {
     built = 0;
   }
   if (built > newestMtime(join(repoRoot, 'src'))) return;
-  await runOk('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, timeoutMs: 120_000 });
+  await runOk('npm', ['run', '--silent', 'build'], { cwd: repoRoot, timeoutMs: 180_000 });
 }
 
 export function runCli(

@@ -1,36 +1,78 @@
 // Batch and JSON paths must never load Ink or React (they run in scripts, over pipes, without a
-// TTY). The built CLI runs under a module-resolution hook that fails on any ink/react import.
+// TTY). The CLI is a bundle (scripts/bundle.js): Ink and React live in the chunks esbuild's
+// metafile says hold them. The built CLI runs under a module-resolution hook that fails on any
+// import of those chunks, or of ink/react themselves.
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli } from '../../lib/cli.js';
 import { repoRoot, run } from '../../lib/exec.js';
 
-const hook = `
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, unknown> }>;
+}
+
+let inkChunks: string[] = [];
+let nodeArgs: string[] = [];
+
+function hookFor(forbiddenFiles: string[]): string[] {
+  const hook = `
 import { register } from 'node:module';
 register('data:text/javascript,' + encodeURIComponent(\`
+  const forbidden = ${JSON.stringify(forbiddenFiles)};
   export async function resolve(specifier, context, next) {
     if (/^(ink|react)(\\\\/|$)/.test(specifier) || /^ink-/.test(specifier)) {
       throw new Error('FORBIDDEN-IMPORT ' + specifier);
     }
-    return next(specifier, context);
+    const resolved = await next(specifier, context);
+    if (forbidden.some((file) => resolved.url.endsWith('/' + file))) {
+      throw new Error('FORBIDDEN-IMPORT ' + resolved.url);
+    }
+    return resolved;
   }\`));
 `;
-const nodeArgs = ['--import', `data:text/javascript,${encodeURIComponent(hook)}`];
+  return ['--import', `data:text/javascript,${encodeURIComponent(hook)}`];
+}
 
 beforeAll(async () => {
   await ensureBuilt();
-}, 120_000);
+  const meta = JSON.parse(readFileSync(join(repoRoot, 'dist/bundle-meta.json'), 'utf8')) as Metafile;
+  inkChunks = Object.entries(meta.outputs)
+    .filter(
+      ([out, o]) =>
+        out.endsWith('.js') && Object.keys(o.inputs).some((i) => /node_modules\/(ink|react)\//.test(i)),
+    )
+    .map(([out]) => `chunks/${basename(out)}`);
+  nodeArgs = hookFor(inkChunks);
+}, 240_000);
 
 describe('batch paths do not load ink/react', () => {
-  it('the hook itself catches an ink import (so the checks below can fail)', async () => {
-    const result = await run(
+  it('the bundle keeps Ink and React in chunks of their own, out of dist/rk64.js', () => {
+    expect(inkChunks.length).toBeGreaterThan(0);
+    expect(inkChunks.every((c) => c.startsWith('chunks/'))).toBe(true);
+  });
+
+  it('the hook itself catches an ink import and a load of an Ink chunk (so the checks below can fail)', async () => {
+    const inkImport = await run(
       process.execPath,
       [...nodeArgs, '-e', "import('ink').catch((e) => { console.error(String(e)); process.exit(9); })"],
-      {
-        cwd: repoRoot,
-      },
+      { cwd: repoRoot },
     );
-    expect(result.stderr).toContain('FORBIDDEN-IMPORT ink');
-    expect(result.code).toBe(9);
+    expect(inkImport.stderr).toContain('FORBIDDEN-IMPORT ink');
+    expect(inkImport.code).toBe(9);
+    const chunk = `./dist/${String(inkChunks[0])}`;
+    const chunkImport = await run(
+      process.execPath,
+      [
+        ...nodeArgs,
+        '--input-type=module',
+        '-e',
+        `import(${JSON.stringify(chunk)}).catch((e) => { console.error(String(e)); process.exit(9); })`,
+      ],
+      { cwd: repoRoot },
+    );
+    expect(chunkImport.stderr).toContain('FORBIDDEN-IMPORT');
+    expect(chunkImport.code).toBe(9);
   });
 
   it.each([

@@ -22,6 +22,30 @@ function frameOf(sink: FrameSink, text: string): void {
 }
 
 describe('FrameSink', () => {
+  it('reports a usable size for a terminal that says 0 × 0 (an unsized pty)', () => {
+    const term = new Terminal();
+    term.columns = 0;
+    term.rows = 0;
+    const saved = { COLUMNS: process.env.COLUMNS, LINES: process.env.LINES };
+    try {
+      delete process.env.COLUMNS;
+      delete process.env.LINES;
+      const sink = new FrameSink(term, 1000);
+      expect([sink.columns, sink.rows]).toEqual([80, 24]);
+      process.env.COLUMNS = '132';
+      process.env.LINES = '43';
+      expect([sink.columns, sink.rows]).toEqual([132, 43]);
+      term.columns = 100;
+      term.rows = 30;
+      expect([sink.columns, sink.rows]).toEqual([100, 30]);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('writes the first frame in full, then only the lines that changed', () => {
     const term = new Terminal();
     const sink = new FrameSink(term, 1000);
