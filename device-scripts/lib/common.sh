@@ -104,6 +104,17 @@ commit_booted_slot() {
   log "slot $bootname ($install_id) marked good and committed"
 }
 
+# rauc_failure_reason OUTPUT: the reason from `rauc install`'s output (stdout and stderr). The
+# client ends a failure with "LastError: <reason>" then "Installing `<bundle>` failed"; the
+# reason is the line an operator needs (bad signature, wrong compatible, ...), the last line is
+# not. Without a LastError line: the last line that is neither progress nor that summary.
+rauc_failure_reason() {
+  local reason
+  reason=$(sed -n 's/^[[:space:]]*LastError:[[:space:]]*//p' <<<"$1" | tail -n 1)
+  [[ -n $reason ]] || reason=$(grep -Ev '^[[:space:]]*[0-9]{1,3}%|^installing|^Installing `.*` failed|^__rauc_exit=|^[[:space:]]*$' <<<"$1" | tail -n 1)
+  printf '%s\n' "$reason"
+}
+
 # ---- Downloads ---------------------------------------------------------------------------------
 : "${CURL:=curl}"
 : "${RK64_CONNECT_TIMEOUT:=15}"

@@ -4,12 +4,22 @@
 // Cached under /var/cache/rk64/e2e/variants-<hash of every input>; a cold run builds them.
 //
 //   v2             the v1 root with IMAGE_VERSION=2: the update that must take
-//   broken-kernel  the v1 root with a boot image whose kernel has no valid header (booti refuses it)
+//   broken-kernel  a boot image whose kernel has no valid header (booti refuses it) and a tiny root
+//                  (never reached: Linux never starts on B)
+//   unhealthy      the v2 root with dnsmasq masked: it boots, but os-verification's dnsmasq check fails
 //   hanging        the v1 root with a unit that freezes PID 1 (test/vm/e2e/variants/hang-pid1), so
-//                  systemd stops feeding the i6300esb watchdog
+//                  systemd stops feeding the i6300esb watchdog (armed at production's 30 s,
+//                  test/vm/e2e/variants/watchdog-e2e.conf, instead of the test gateway's 60 s)
+// The roots that boot (v2, unhealthy, hanging) carry test/vm/e2e/variants/os-verification-e2e.conf:
+// os-verification checks every 5 s for 15 s instead of every 5 s for 60 s (its own environment
+// variables), so a confirmation costs 15 s of emulated time; the checks themselves are unchanged.
+// Their boot image is made by make-boot-vfat from the gateway's own kernel, initrd and boot.scr,
+// 48 MiB instead of the slot's 128 MiB (RAUC writes the whole image; the rest of the slot is unused).
 //   other-ca       a small bundle signed by a second development CA the gateway does not trust
 //   wrong-compat   a small bundle for compatible "rock64-other"
-// unsigned/truncated/flipped bundles are cut from these at test time (cheap byte copies).
+//   tiny           a small bundle for rock64 signed by the gateway's CA (its root is never booted):
+//                  the unsigned, truncated and flipped-byte bundles are cut from it at test time
+//                  (cheap byte copies, and no 130 MB download per refused case)
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -22,7 +32,8 @@ const cache = process.env.RK64_CACHE ?? '/var/cache/rk64';
 const deviceScripts = join(repoRoot, 'device-scripts');
 const variantFiles = join(repoRoot, 'test/vm/e2e/variants');
 
-export type VariantName = 'v2' | 'broken-kernel' | 'hanging' | 'other-ca' | 'wrong-compat';
+export type VariantName =
+  'v2' | 'broken-kernel' | 'unhealthy' | 'hanging' | 'other-ca' | 'wrong-compat' | 'tiny';
 
 export interface Bundle {
   name: string;
@@ -43,6 +54,8 @@ export interface Variants {
 
 const tool = (path: string): string => join(deviceScripts, path);
 const long = { timeoutMs: 1_800_000 };
+/** Boot image size of the variants (kernel 33 MB + initrd 2 MB fit; the slot is 128 MiB). */
+const BOOT_SIZE = '48M';
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -64,6 +77,8 @@ async function variantsKey(build: GatewayBuild): Promise<string> {
     join(repoRoot, 'test/lib/e2e-variants.ts'),
     join(variantFiles, 'hang-pid1'),
     join(variantFiles, 'rk64-e2e-hang.service'),
+    join(variantFiles, 'os-verification-e2e.conf'),
+    join(variantFiles, 'watchdog-e2e.conf'),
     tool('image/make-squashfs'),
     tool('image/make-boot-vfat'),
     tool('image/build-bundle'),
@@ -156,25 +171,44 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
 
   // broken-kernel: same initrd and boot script, kernel header destroyed.
   await brokenKernel(g('Image'), join(tmp, 'Image.broken'));
-  await makeBootVfat(join(tmp, 'Image.broken'), g('initrd'), g('boot.scr'), join(tmp, 'boot-broken.vfat'));
+  await makeBootVfat(
+    join(tmp, 'Image.broken'),
+    g('initrd'),
+    g('boot.scr'),
+    join(tmp, 'boot-broken.vfat'),
+    BOOT_SIZE,
+  );
   await rm(join(tmp, 'Image.broken'));
+  // The boot image of the roots that boot: the gateway's own kernel, initrd and boot script.
+  await makeBootVfat(g('Image'), g('initrd'), g('boot.scr'), join(tmp, 'boot.vfat'), BOOT_SIZE);
 
-  // Small payloads for bundles that must be refused before anything is written.
+  // Small payloads for bundles whose root is never used (refused, or B never reaches Linux).
   const small = join(tmp, 'small');
   await mkdir(join(small, 'root/etc'), { recursive: true });
-  await writeFile(join(small, 'root/etc/rk64-e2e'), 'a bundle that must never be installed\n');
+  await writeFile(join(small, 'root/etc/rk64-e2e'), 'a root that must never be booted\n');
   await makeSquashfs(join(small, 'root'), join(small, 'rootfs.squashfs'));
   await writeFile(join(small, 'Image'), Buffer.alloc(4096));
   await makeBootVfat(join(small, 'Image'), null, g('boot.scr'), join(small, 'boot.vfat'), '40M');
   const otherPki = join(tmp, 'other-pki');
   await runOk('bash', [tool('pki/make-dev-ca'), '--out', otherPki, '--name', 'rk64 e2e untrusted CA']);
 
-  // Cheap steps first (a mistake fails fast); the root variants take minutes.
   // Root variants: one extracted copy of the v1 root, changed and packed per variant.
   const root = join(tmp, 'root');
   await runOk('unsquashfs', ['-q', '-n', '-d', root, g('rootfs.squashfs')], long);
+  await runOk('install', [
+    '-D',
+    '-m',
+    '0644',
+    join(variantFiles, 'os-verification-e2e.conf'),
+    join(root, 'etc/systemd/system/os-verification.service.d/e2e.conf'),
+  ]);
   await setImageVersion(root, '2');
   await makeSquashfs(root, join(tmp, 'v2.squashfs'));
+
+  // unhealthy: dnsmasq masked, so the LAN has no DHCP server and os-verification fails.
+  await runOk('systemctl', ['--root', root, 'mask', 'dnsmasq.service']);
+  await makeSquashfs(root, join(tmp, 'unhealthy.squashfs'));
+  await runOk('systemctl', ['--root', root, 'unmask', 'dnsmasq.service']);
 
   // hanging: PID 1 frozen early in every boot; the watchdog resets the machine.
   await runOk('install', [
@@ -192,14 +226,27 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
     join(root, 'usr/lib/systemd/system/rk64-e2e-hang.service'),
   ]);
   await runOk('systemctl', ['--root', root, 'enable', 'rk64-e2e-hang.service']);
+  await runOk('install', [
+    '-D',
+    '-m',
+    '0644',
+    join(variantFiles, 'watchdog-e2e.conf'),
+    join(root, 'etc/systemd/system.conf.d/zz-rk64-e2e-watchdog.conf'),
+  ]);
   await makeSquashfs(root, join(tmp, 'hanging.squashfs'));
   await rm(root, { recursive: true, force: true });
 
-  await buildBundle(g('boot.vfat'), join(tmp, 'v2.squashfs'), '2', signer, join(tmp, 'v2.raucb'));
-  await buildBundle(g('boot.vfat'), join(tmp, 'hanging.squashfs'), '2', signer, join(tmp, 'hanging.raucb'));
+  for (const v of ['v2', 'unhealthy', 'hanging'])
+    await buildBundle(
+      join(tmp, 'boot.vfat'),
+      join(tmp, `${v}.squashfs`),
+      '2',
+      signer,
+      join(tmp, `${v}.raucb`),
+    );
   await buildBundle(
     join(tmp, 'boot-broken.vfat'),
-    g('rootfs.squashfs'),
+    join(small, 'rootfs.squashfs'),
     '2',
     signer,
     join(tmp, 'broken-kernel.raucb'),
@@ -219,13 +266,28 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
     join(tmp, 'wrong-compat.raucb'),
     'rock64-other',
   );
-  for (const f of ['v2', 'hanging']) await rm(join(tmp, `${f}.squashfs`));
-  await rm(join(tmp, 'boot-broken.vfat'));
+  await buildBundle(
+    join(small, 'boot.vfat'),
+    join(small, 'rootfs.squashfs'),
+    '2',
+    signer,
+    join(tmp, 'tiny.raucb'),
+  );
+  for (const f of ['v2', 'unhealthy', 'hanging']) await rm(join(tmp, `${f}.squashfs`));
+  for (const f of ['boot.vfat', 'boot-broken.vfat']) await rm(join(tmp, f));
   await rm(small, { recursive: true, force: true });
   await rm(otherPki, { recursive: true, force: true });
 }
 
-const names: VariantName[] = ['v2', 'broken-kernel', 'hanging', 'other-ca', 'wrong-compat'];
+const names: VariantName[] = [
+  'v2',
+  'broken-kernel',
+  'unhealthy',
+  'hanging',
+  'other-ca',
+  'wrong-compat',
+  'tiny',
+];
 
 /** Build (or reuse) the gateway image and every bundle variant. */
 export async function e2eVariants(): Promise<Variants> {

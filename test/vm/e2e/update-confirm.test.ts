@@ -3,10 +3,10 @@
 // manifest, downloads, installs to slot B and reboots; U-Boot boots B; os-verification checks the
 // gateway and marks B good; the status shows B booted, primary and good, A good, version 2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootAttempts } from '../../../lib/e2e-gateway.js';
-import { recordMeasurement, since } from '../../../lib/e2e-measure.js';
-import { startScenario } from '../../../lib/e2e-scenario.js';
-import type { Scenario } from '../../../lib/e2e-scenario.js';
+import { bootAttempts } from '../../lib/e2e-gateway.js';
+import { recordMeasurement, since } from '../../lib/e2e-measure.js';
+import { startScenario } from '../../lib/e2e-scenario.js';
+import type { Scenario } from '../../lib/e2e-scenario.js';
 
 const title = 'update and confirm';
 let s: Scenario;
