@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScenario } from '../../lib/e2e-scenario.js';
 import type { Scenario } from '../../lib/e2e-scenario.js';
 import { sha256File } from '../../lib/e2e-variants.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 
 const title = 'bad bundles';
 const seed = Number(process.env.RK64_E2E_SEED ?? Date.now() % 100_000);
@@ -31,18 +32,6 @@ interface Snapshot {
   env: Record<string, string>;
   slots: string;
   dataFiles: string;
-}
-
-/** Deterministic pseudo-random numbers from the printed seed (mulberry32). */
-function random(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function snapshot(partitions: string[]): Promise<Snapshot> {
@@ -168,7 +157,7 @@ describe(title, () => {
   });
 
   it('refuses a bundle with one flipped byte, in transit (checksum) and in its signature (RAUC)', async () => {
-    const rand = random(seed);
+    const rand = seededRandom(seed);
     const tiny = s.variants.bundles.tiny;
     const inTransit = join(work, 'flipped.raucb');
     await copyFile(tiny.path, inTransit);

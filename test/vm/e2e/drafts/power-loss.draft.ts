@@ -14,22 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordMeasurement } from '../../../lib/e2e-measure.js';
 import { startScenario } from '../../../lib/e2e-scenario.js';
 import type { Scenario } from '../../../lib/e2e-scenario.js';
+import { seededRandom } from '../../../lib/seeded-random.js';
 
 const title = 'power loss';
 const seed = Number(process.env.RK64_E2E_SEED ?? Date.now() % 100_000);
 let s: Scenario;
 let markerSum: string;
-
-function random(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BUNDLE = '/data/e2e/v2.raucb';
 
@@ -143,7 +133,7 @@ async function expectGoodAfterCut(label: string): Promise<'A' | 'B'> {
 
 describe(title, () => {
   it('boots a good slot with /data intact after cuts at five seeded points of rauc install', async () => {
-    const rand = random(seed);
+    const rand = seededRandom(seed);
     for (let i = 1; i <= 5; i++) {
       // RAUC reports 0-80% while it checks the bundle and the slots, then writes the images
       // (80-100%): thresholds over the whole range plus a delay spread the cuts over both phases.
@@ -166,7 +156,7 @@ describe(title, () => {
 
   it('boots a good slot after a cut while RAUC writes the boot state', async () => {
     const { gw } = s;
-    const rand = random(seed + 1);
+    const rand = seededRandom(seed + 1);
     await gw.sshOk(
       `mkdir -p /run/rk64-e2e/real && cp /usr/bin/fw_setenv /run/rk64-e2e/real/fw_setenv && cat >/run/rk64-e2e/fw_setenv <<'EOF'\n${WRAPPER}EOF\nchmod +x /run/rk64-e2e/fw_setenv && mount --bind /run/rk64-e2e/fw_setenv /usr/bin/fw_setenv`,
     );
