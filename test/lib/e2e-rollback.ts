@@ -1,4 +1,4 @@
-// The common run of the rollback scenarios (test/vm/e2e/rollback-*.test.ts, watchdog-rollback):
+// The common run of the rollback scenarios (test/vm/e2e/rollback.test.ts):
 // install a bundle that must not survive, reboot, and follow the gateway through U-Boot's counted
 // attempts until it answers again on slot A. Returns what was observed; the tests assert.
 import type { GatewayStatus } from '../../src/core/status/schema.js';

@@ -28,17 +28,24 @@ const WRAPPER = String.raw`#!/bin/sh
 # e2e power-loss wrapper: announce RAUC's boot-state switch, then repeat the real write (same
 # values) for 6 s so a power cut lands inside it.
 real=/run/rk64-e2e/real/fw_setenv
-input=
-if [ "$1" = "-s" ] || [ "$1" = "--script" ]; then input=/run/rk64-e2e/script.$$; cat >"$input"; fi
-case "$* $(cat "$input" 2>/dev/null)" in
-  *BOOT_ORDER*)
-    echo "rk64-e2e: boot state write starts: $*" >/dev/kmsg
-    end=$(($(date +%s) + 6))
-    while [ "$(date +%s)" -lt "$end" ]; do
-      if [ -n "$input" ]; then "$real" "$@" <"$input" || exit $?; else "$real" "$@" || exit $?; fi
-    done ;;
+script=
+case "$1" in
+  -s | --script)
+    script=/run/rk64-e2e/script.$$
+    if [ "$2" = "-" ]; then cat >"$script"; else cp "$2" "$script"; fi ;;
 esac
-if [ -n "$input" ]; then exec "$real" "$@" <"$input"; else exec "$real" "$@"; fi
+write() { if [ -n "$script" ]; then "$real" "$@" <"$script"; else "$real" "$@"; fi; }
+what="$* $(if [ -n "$script" ]; then tr '\n' ' ' <"$script"; fi)"
+echo "rk64-e2e: fw_setenv $what" >/dev/kmsg
+case "$what" in
+  # Only the switch to the new slot (it goes first in BOOT_ORDER), not RAUC's earlier write that
+  # takes the target slot out of the order before it writes the images.
+  *"BOOT_ORDER B"*)
+    echo "rk64-e2e: boot state write starts" >/dev/kmsg
+    end=$(($(date +%s) + 6))
+    while [ "$(date +%s)" -lt "$end" ]; do write "$@" || exit $?; done ;;
+esac
+write "$@"
 `;
 
 beforeAll(async () => {
@@ -158,7 +165,7 @@ describe(title, () => {
     const { gw } = s;
     const rand = seededRandom(seed + 1);
     await gw.sshOk(
-      `mkdir -p /run/rk64-e2e/real && cp /usr/bin/fw_setenv /run/rk64-e2e/real/fw_setenv && cat >/run/rk64-e2e/fw_setenv <<'EOF'\n${WRAPPER}EOF\nchmod +x /run/rk64-e2e/fw_setenv && mount --bind /run/rk64-e2e/fw_setenv /usr/bin/fw_setenv`,
+      `mkdir -p /run/rk64-e2e/real && f=$(command -v fw_setenv) && cp "$f" /run/rk64-e2e/real/fw_setenv && cat >/run/rk64-e2e/fw_setenv <<'EOF'\n${WRAPPER}EOF\nchmod +x /run/rk64-e2e/fw_setenv && mount --bind /run/rk64-e2e/fw_setenv "$f"`,
     );
     const delayMs = Math.floor(rand() * 5000);
     const serialStart = (await gw.serial()).length;

@@ -1,0 +1,102 @@
+// Scenarios 2 and 3, rollback: a bundle that must not survive is installed and the gateway is
+// rebooted into it; U-Boot's counted attempts run out and the gateway is back on A by itself.
+// The three rollbacks share one gateway: each ends exactly where the next starts (A booted and
+// good, B bad with no attempts left; the next install resets B to BOOT_ORDER="B A",
+// BOOT_B_LEFT=3), which saves a boot to SSH per scenario.
+//   kernel     (2a) the kernel does not boot: its arm64 Image header is destroyed, so U-Boot's
+//              booti refuses it and the boot script resets the board; B's attempts are spent at
+//              U-Boot speed (Linux never starts on B)
+//   health     (2b) the root boots but fails the health check: dnsmasq is masked, so
+//              os-verification's check fails and it reboots the uncommitted slot
+//   watchdog   (3) the system hangs after boot: PID 1 is frozen (test/vm/e2e/variants/hang-pid1),
+//              systemd stops feeding the i6300esb and nothing in Linux reboots: the watchdog does
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordMeasurement } from '../../lib/e2e-measure.js';
+import { expectedAttempts, installAndRollBack } from '../../lib/e2e-rollback.js';
+import type { RollbackRun } from '../../lib/e2e-rollback.js';
+import { startScenario } from '../../lib/e2e-scenario.js';
+import type { Scenario } from '../../lib/e2e-scenario.js';
+
+let s: Scenario;
+
+beforeAll(async () => {
+  s = await startScenario('rollback', 'rollback');
+});
+
+afterAll(async () => {
+  await s?.stop();
+});
+
+/** What every rollback ends in: A booted and confirmed again, B bad, B's attempts used up. */
+function expectBackOnA(run: RollbackRun): void {
+  expect(run.install.events.at(-1)).toMatchObject({ event: 'result', ok: true });
+  expect(run.envAfterInstall).toMatchObject({ BOOT_ORDER: 'B A', BOOT_B_LEFT: '3' });
+  expect(run.attempts.map(({ slot, mode, left }) => ({ slot, mode, left }))).toEqual(expectedAttempts);
+  // A was committed before the update: os-verification marks it good again without the window.
+  expect(run.health).toBe('skipped');
+  const slot = (name: string) => run.status.rauc?.slots.find((x) => x.bootname === name);
+  expect(run.status.rauc?.bootedSlot).toBe('A');
+  expect(slot('B')).toMatchObject({ booted: false, bootStatus: 'bad' });
+  expect(slot('A')).toMatchObject({ booted: true, bootStatus: 'good' });
+  expect(run.status.versions.os).toBe('1');
+  expect(run.status.bootState).toMatchObject({ attemptsLeft: { A: 3, B: 0 }, nextBootSlot: 'A' });
+  expect(run.env).toMatchObject({ BOOT_A_LEFT: '3', BOOT_B_LEFT: '0' });
+}
+
+function record(title: string, run: RollbackRun): void {
+  const first = run.attempts[0]?.seenAt ?? run.rebootAt;
+  recordMeasurement(title, 'rollback (first attempt of B to SSH on A)', (run.backOnA - first) / 1000);
+  recordMeasurement(title, 'reboot command to SSH on A', (run.backOnA - run.rebootAt) / 1000);
+}
+
+/** Serial output of each boot: from one U-Boot attempt line to the next. */
+function perAttempt(serial: string): string[] {
+  return serial.split(/(?=rk64: booting slot [AB] from)/).slice(1);
+}
+
+describe.sequential('rollback', () => {
+  it('kernel does not boot: the three attempts of B end in U-Boot, the gateway is back on A with B bad', async () => {
+    const run = await installAndRollBack(s.gw, s.server, s.variants.bundles['broken-kernel'], 600_000);
+    expectBackOnA(run);
+    // Each B attempt died in U-Boot: booti refused the kernel and the script reset the board.
+    expect(run.serial.match(/rk64: booti failed for slot B; resetting/g)).toHaveLength(3);
+    // Linux started exactly once: on A.
+    expect(run.serial.match(/Booting Linux on physical CPU/g)).toHaveLength(1);
+    record('rollback: kernel does not boot', run);
+  }, 900_000);
+
+  it('root fails the health check: os-verification reboots B three times, the gateway is back on A with B bad', async () => {
+    const run = await installAndRollBack(s.gw, s.server, s.variants.bundles.unhealthy, 1_200_000);
+    expectBackOnA(run);
+    const boots = perAttempt(run.serial);
+    expect(boots).toHaveLength(4);
+    for (const boot of boots.slice(0, 3)) {
+      // B's Linux came up, os-verification's check failed and the system rebooted cleanly.
+      expect(boot).toMatch(/Booting Linux on physical CPU/);
+      expect(boot).toMatch(/Failed to start \S*os-verification/);
+      expect(boot).toMatch(/reboot: Restarting system/);
+    }
+    expect(boots[3]).not.toMatch(/Failed to start \S*os-verification/);
+    record('rollback: health check fails', run);
+  }, 1_500_000);
+
+  it('system hangs: the watchdog resets B three times, the gateway is back on A with B bad', async () => {
+    // The watchdog is armed and fed by systemd on the running gateway.
+    expect((await s.gw.status()).watchdog).toMatchObject({ active: true });
+    const run = await installAndRollBack(s.gw, s.server, s.variants.bundles.hanging, 1_500_000);
+    expectBackOnA(run);
+    expect(run.status.watchdog).toMatchObject({ active: true });
+    const boots = perAttempt(run.serial);
+    expect(boots).toHaveLength(4);
+    for (const boot of boots.slice(0, 3)) {
+      // B's kernel started, its systemd armed the watchdog, then PID 1 was frozen ...
+      expect(boot).toMatch(/Booting Linux on physical CPU/);
+      expect(boot).toMatch(/rk64-e2e: PID 1 is stopped/);
+      // ... and nothing in Linux restarted or crashed the machine: the reset came from the watchdog.
+      const afterFreeze = boot.slice(boot.indexOf('rk64-e2e: PID 1 is stopped'));
+      expect(afterFreeze).not.toMatch(/reboot: Restarting system|Kernel panic|reboot: Power down/);
+    }
+    expect(boots[3]).not.toMatch(/rk64-e2e: PID 1 is stopped/);
+    record('rollback: watchdog (hung PID 1)', run);
+  }, 1_800_000);
+});
