@@ -163,11 +163,12 @@ describe(title, () => {
     await pane.waitFor(/A +bad/, 120_000);
     await pane.waitFor(/A left +0/, 120_000);
 
-    // RAUC's U-Boot backend restores the counter on mark-good; it does not put the slot back into
-    // BOOT_ORDER (mark-bad took it out), so RAUC still reports A bad until a reinstall.
+    // RAUC's U-Boot backend only restores the counter on mark-good; rk64-action also puts A back
+    // into BOOT_ORDER (mark-bad took it out) after B, so A is good again and B stays first.
     await act(pane, 'G', otherSlot('A', 'good', `${gw.gateway.name}-serial`), 'Slot (other) marked good.');
-    expect((await gw.bootEnv()).BOOT_A_LEFT).toBe('3');
+    expect(await gw.bootEnv()).toMatchObject({ BOOT_ORDER: 'B A', BOOT_A_LEFT: '3' });
     await pane.waitFor(/A left +3/, 120_000);
+    await pane.waitFor(/A +good/, 120_000);
     await pane.send('q');
   });
 });
