@@ -109,6 +109,10 @@ in
     assert gateway.succeed("fw_printenv -n BOOT_B_LEFT").strip() == "0"
     gateway.succeed("rk64-action mark-good booted")
     assert gateway.succeed("fw_printenv -n BOOT_ORDER").strip().startswith("A")
+    # RAUC's mark-good alone would leave B out of BOOT_ORDER; rk64-action appends it after A.
+    gateway.succeed("rk64-action mark-good other")
+    assert gateway.succeed("fw_printenv -n BOOT_ORDER").strip() == "A B"
+    assert gateway.succeed("fw_printenv -n BOOT_B_LEFT").strip() == "3"
   '';
 
   watchdog = mkCheck "watchdog" { } ''

@@ -64,17 +64,32 @@ export function resolveSlot(status: GatewayStatus | null, slot: SlotRef): SlotNa
   return booted === 'A' ? 'B' : 'A';
 }
 
+/**
+ * What rk64-action mark-good|mark-bad does to the U-Boot boot state (RAUC's U-Boot backend plus
+ * rk64-action's BOOT_ORDER repair), in the operator's words.
+ */
+function markEffect(verdict: 'good' | 'bad', slot: SlotRef): string {
+  if (verdict === 'bad') {
+    const then =
+      slot === 'booted'
+        ? 'the next reboot starts the other slot, and U-Boot will not boot this one again'
+        : 'U-Boot will not boot it, not even as a fallback,';
+    return `its boot attempts drop to 0 and it leaves the boot order: ${then} until it is marked good or reinstalled`;
+  }
+  const restored =
+    'its boot attempts go back to 3 and it is in the boot order again (appended after the first slot if it was taken out; which slot boots first does not change)';
+  return slot === 'booted'
+    ? `${restored}; this installation is recorded as committed`
+    : `${restored}, so U-Boot can fall back to it`;
+}
+
 /** The confirmation text: names the gateway and what will change. */
 export function describeAction(action: GatewayAction, status: GatewayStatus | null, gateway: string): string {
   switch (action.kind) {
     case 'mark': {
       const name = resolveSlot(status, action.slot);
       const slot = name === null ? `the ${action.slot} slot` : `slot ${name} (${action.slot})`;
-      const effect =
-        action.verdict === 'good'
-          ? 'RAUC marks it good and U-Boot keeps booting it'
-          : 'RAUC marks it bad and U-Boot will not boot it again until it is reinstalled or marked good';
-      return `Mark ${slot} ${action.verdict} on ${gateway}: ${effect}.`;
+      return `Mark ${slot} ${action.verdict} on ${gateway}: ${markEffect(action.verdict, action.slot)}.`;
     }
     case 'ssh-wan':
       return action.enable

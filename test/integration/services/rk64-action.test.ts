@@ -145,20 +145,52 @@ describe('rk64-action argument checking', () => {
 });
 
 describe('rk64-action mark-good / mark-bad', () => {
-  it('mark-bad other, then mark-good other, through rauc and the U-Boot environment', async () => {
+  // RAUC's U-Boot backend calls a slot good when it is in BOOT_ORDER with attempts left; mark-bad
+  // takes it out of BOOT_ORDER, and RAUC's own mark-good only restores the attempts.
+  const slotB = async () => rootfsSlot(await rauc.raucStatus(), 'B');
+
+  it('mark-bad other, then mark-good other: B is back in BOOT_ORDER after A, good, A still primary', async () => {
+    const primaryBefore = (await rauc.raucStatus()).boot_primary;
     let r = await action(['mark-bad', 'other']);
     expect(r.code, r.stderr).toBe(0);
-    expect((await rauc.fwPrintenv()).BOOT_B_LEFT).toBe('0');
+    expect(await rauc.fwPrintenv()).toMatchObject({ BOOT_ORDER: 'A', BOOT_B_LEFT: '0' });
+    expect((await slotB()).boot_status).toBe('bad');
     r = await action(['mark-good', 'other']);
     expect(r.code, r.stderr).toBe(0);
-    expect((await rauc.fwPrintenv()).BOOT_B_LEFT).toBe('3');
+    expect(await rauc.fwPrintenv()).toMatchObject({ BOOT_ORDER: 'A B', BOOT_B_LEFT: '3', BOOT_A_LEFT: '2' });
+    expect((await slotB()).boot_status).toBe('good');
+    expect((await rauc.raucStatus()).boot_primary).toBe(primaryBefore);
   });
 
-  it('mark-good booted commits the booted installation', async () => {
-    const r = await action(['mark-good', 'booted']);
+  it('mark-good other on a slot already in BOOT_ORDER leaves the order as it is', async () => {
+    const r = await action(['mark-good', 'other']);
     expect(r.code, r.stderr).toBe(0);
-    expect((await rauc.fwPrintenv()).BOOT_A_LEFT).toBe('3');
+    expect((await rauc.fwPrintenv()).BOOT_ORDER).toBe('A B');
+  });
+
+  it('mark-good other fails with exit 3 and the fix when fw_setenv cannot write BOOT_ORDER', async () => {
+    await action(['mark-bad', 'other']);
+    const r = await run(rootfsBin('rk64-action'), ['mark-good', 'other'], {
+      env: { ...actionEnv(), FW_SETENV: join(rauc.dir, 'bin', 'no-fw_setenv') },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/could not put it back in BOOT_ORDER \(A\): .*fw_setenv BOOT_ORDER 'A B'/);
+    expect(await rauc.fwPrintenv()).toMatchObject({ BOOT_ORDER: 'A', BOOT_B_LEFT: '3' });
+    expect((await action(['mark-good', 'other'])).code).toBe(0);
+    expect((await rauc.fwPrintenv()).BOOT_ORDER).toBe('A B');
+  });
+
+  it('mark-bad booted, then mark-good booted: A is committed and back in BOOT_ORDER after B', async () => {
+    let r = await action(['mark-bad', 'booted']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await rauc.fwPrintenv()).toMatchObject({ BOOT_ORDER: 'B', BOOT_A_LEFT: '0' });
+    r = await action(['mark-good', 'booted']);
+    expect(r.code, r.stderr).toBe(0);
+    // mark-bad made B the first slot; mark-good puts A back without changing that.
+    expect(await rauc.fwPrintenv()).toMatchObject({ BOOT_ORDER: 'B A', BOOT_A_LEFT: '3' });
+    expect(rootfsSlot(await rauc.raucStatus(), 'A').boot_status).toBe('good');
     expect(readFileSync(join(rauc.dir, 'data', 'rk64', 'committed'), 'utf8')).toBe('A factory\n');
+    await rauc.fwSetenv('BOOT_ORDER', 'A B'); // the state the later tests start from
   });
 });
 

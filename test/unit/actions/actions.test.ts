@@ -133,11 +133,34 @@ describe('rk64-action last', () => {
 describe('messages', () => {
   it('names the gateway and the slot in confirmations', () => {
     const status = loadStatus('rolled-back');
-    expect(describeAction({ kind: 'mark', verdict: 'good', slot: 'other' }, status, 'gw7')).toBe(
-      'Mark slot B (other) good on gw7: RAUC marks it good and U-Boot keeps booting it.',
-    );
     expect(describeAction({ kind: 'mark', verdict: 'bad', slot: 'booted' }, null, 'gw7')).toContain(
       'Mark the booted slot bad on gw7',
+    );
+    expect(describeAction({ kind: 'mark', verdict: 'good', slot: 'other' }, status, 'gw7')).toContain(
+      'Mark slot B (other) good on gw7: ',
+    );
+  });
+
+  it('says what each mark action does to the boot state', () => {
+    const status = loadStatus('rolled-back');
+    const text = (verdict: 'good' | 'bad', slot: 'booted' | 'other') =>
+      describeAction({ kind: 'mark', verdict, slot }, status, 'gw7');
+    const restored =
+      'its boot attempts go back to 3 and it is in the boot order again ' +
+      '(appended after the first slot if it was taken out; which slot boots first does not change)';
+    expect(text('good', 'other')).toBe(
+      `Mark slot B (other) good on gw7: ${restored}, so U-Boot can fall back to it.`,
+    );
+    expect(text('good', 'booted')).toBe(
+      `Mark slot A (booted) good on gw7: ${restored}; this installation is recorded as committed.`,
+    );
+    expect(text('bad', 'booted')).toBe(
+      'Mark slot A (booted) bad on gw7: its boot attempts drop to 0 and it leaves the boot order: ' +
+        'the next reboot starts the other slot, and U-Boot will not boot this one again until it is marked good or reinstalled.',
+    );
+    expect(text('bad', 'other')).toBe(
+      'Mark slot B (other) bad on gw7: its boot attempts drop to 0 and it leaves the boot order: ' +
+        'U-Boot will not boot it, not even as a fallback, until it is marked good or reinstalled.',
     );
   });
 

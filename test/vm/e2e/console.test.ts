@@ -141,9 +141,11 @@ describe(title, () => {
     expect(bad.BOOT_B_LEFT).toBe('0');
     expect(bad.BOOT_ORDER).toBe('A');
     await pane.waitFor(/B left +0/, 60_000);
+    // rk64-action puts B back at the end of BOOT_ORDER (RAUC's mark-good only restores attempts).
     await act(pane, 'G', otherSlot('B', 'good', gw.gateway.name), 'Slot (other) marked good.');
-    expect((await gw.bootEnv()).BOOT_B_LEFT).toBe('3');
+    expect(await gw.bootEnv()).toMatchObject({ BOOT_ORDER: 'A B', BOOT_B_LEFT: '3' });
     await pane.waitFor(/B left +3/, 60_000);
+    await pane.waitFor(/B +good/, 60_000);
   });
 
   it('over SSH: SSH-on-WAN toggled from the console is seen from the WAN side', async () => {
@@ -228,11 +230,12 @@ describe(title, () => {
     await pane.waitFor(/A +bad/, 120_000);
     await pane.waitFor(/A left +0/, 120_000);
 
-    // RAUC's U-Boot backend restores the counter on mark-good; it does not put the slot back into
-    // BOOT_ORDER (mark-bad took it out), so RAUC still reports A bad until a reinstall.
+    // RAUC's U-Boot backend only restores the counter on mark-good; rk64-action also puts A back
+    // into BOOT_ORDER (mark-bad took it out) after B, so A is good again and B stays first.
     await act(pane, 'G', otherSlot('A', 'good', `${gw.gateway.name}-serial`), 'Slot (other) marked good.');
-    expect((await gw.bootEnv()).BOOT_A_LEFT).toBe('3');
+    expect(await gw.bootEnv()).toMatchObject({ BOOT_ORDER: 'B A', BOOT_A_LEFT: '3' });
     await pane.waitFor(/A left +3/, 120_000);
+    await pane.waitFor(/A +good/, 120_000);
     await pane.send('q');
   });
 });
