@@ -13,6 +13,7 @@ interface Metafile {
 }
 
 let inkChunks: string[] = [];
+let yargsChunks: string[] = [];
 let nodeArgs: string[] = [];
 
 function hookFor(forbiddenFiles: string[]): string[] {
@@ -37,12 +38,12 @@ register('data:text/javascript,' + encodeURIComponent(\`
 beforeAll(async () => {
   await ensureBuilt();
   const meta = JSON.parse(readFileSync(join(repoRoot, 'dist/bundle-meta.json'), 'utf8')) as Metafile;
-  inkChunks = Object.entries(meta.outputs)
-    .filter(
-      ([out, o]) =>
-        out.endsWith('.js') && Object.keys(o.inputs).some((i) => /node_modules\/(ink|react)\//.test(i)),
-    )
-    .map(([out]) => `chunks/${basename(out)}`);
+  const chunksWith = (input: RegExp) =>
+    Object.entries(meta.outputs)
+      .filter(([out, o]) => out.endsWith('.js') && Object.keys(o.inputs).some((i) => input.test(i)))
+      .map(([out]) => `chunks/${basename(out)}`);
+  inkChunks = chunksWith(/node_modules\/(ink|react)\//);
+  yargsChunks = chunksWith(/node_modules\/(yargs|cliui|string-width)\//);
   nodeArgs = hookFor(inkChunks);
 }, 240_000);
 
@@ -87,5 +88,18 @@ describe('batch paths do not load ink/react', () => {
     expect(result.stderr).not.toContain('FORBIDDEN-IMPORT');
     expect(result.stderr).not.toContain('internal error');
     expect(result.code).not.toBeNull();
+  });
+
+  // Start-up time (docs/benchmarks.md): the plain batch forms are parsed without yargs
+  // (src/cli/command.ts), so neither yargs nor its help machinery is even loaded.
+  it.each([
+    [['status', '--json', '--identity', '/dev/null', 'ssh://127.0.0.1:1']],
+    [['tui', '--json', 'serial:/tmp/rk64-no-such-tty', '--timeout', '5']],
+  ])('rk64 %j loads no yargs chunk', async (args) => {
+    expect(yargsChunks.length).toBeGreaterThan(0);
+    const result = await runCli(args, { nodeArgs: hookFor([...inkChunks, ...yargsChunks]) });
+    expect(result.stderr).not.toContain('FORBIDDEN-IMPORT');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/^rk64: /);
   });
 });
