@@ -2,7 +2,8 @@
 // TTY). The CLI is a bundle (scripts/bundle.js): Ink and React live in the chunks esbuild's
 // metafile says hold them. The built CLI runs under a module-resolution hook that fails on any
 // import of those chunks, or of ink/react themselves.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli } from '../../lib/cli.js';
@@ -101,5 +102,28 @@ describe('batch paths do not load ink/react', () => {
     expect(result.stderr).not.toContain('FORBIDDEN-IMPORT');
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/^rk64: /);
+  });
+
+  it('every package a chunk requires at run time resolves from there (ssh2 binding, poly1305, agent)', () => {
+    const dir = join(repoRoot, 'dist/chunks');
+    const required: string[] = [];
+    for (const chunk of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+      const requireHere = createRequire(join(dir, chunk));
+      const text = readFileSync(join(dir, chunk), 'utf8');
+      for (const [, name] of text.matchAll(/__require(?:\.resolve)?\("([^"]+)"\)/g)) {
+        if (!name || name.startsWith('node:') || builtinModules.includes(name)) continue;
+        // Optional peers of Ink and ws that are never installed; their imports sit in try/catch.
+        if (/^(react-devtools-core|bufferutil|utf-8-validate)$/.test(name)) continue;
+        required.push(name);
+        expect(() => requireHere.resolve(name), `${chunk} requires ${name}`).not.toThrow();
+      }
+    }
+    expect(required).toEqual(
+      expect.arrayContaining([
+        'ssh2/lib/protocol/crypto/build/Release/sshcrypto.node',
+        'ssh2/lib/protocol/crypto/poly1305.js',
+        'ssh2/lib/agent.js',
+      ]),
+    );
   });
 });
