@@ -29,6 +29,8 @@ const rows: string[] = [];
 const notes: string[] = [];
 const gateways: LoopbackGateway[] = [];
 const work = mkdtempSync(join(tmpdir(), 'rk64-bench-'));
+/** 1-minute load average when the run started (other work on the machine inflates the times). */
+const loadAtStart = loadavg()[0] ?? 0;
 
 afterAll(async () => {
   try {
@@ -398,8 +400,9 @@ it('bytes per refresh over serial (serial transport, low-bandwidth dashboard)', 
 /** Writes the rows measured in this run into docs/benchmarks.md (after all tests, also with -t). */
 async function writeDocs(): Promise<void> {
   const nodeStartMs = (await timed(() => runNoInput(process.execPath, ['-e', '0']))).toFixed(0);
-  const load = loadavg()[0] ?? 0;
+  const load = Math.max(loadAtStart, loadavg()[0] ?? 0);
   const busy = load > cpus().length / 2;
+  const loads = `load average ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`;
   const path = join(repoRoot, 'docs/benchmarks.md');
   const begin = '<!-- console-bench:begin (written by bench/console-bench) -->';
   const end = '<!-- console-bench:end -->';
@@ -431,8 +434,8 @@ async function writeDocs(): Promise<void> {
     begin,
     `Last run ${new Date().toISOString().slice(0, 16)}Z on this machine (${process.arch}, ${cpus().length} cores, Node ${process.version},`,
     busy
-      ? `shared with other work: load average ${load.toFixed(1)}, \`node -e 0\` took ${nodeStartMs} ms, so absolute times are inflated),`
-      : `otherwise idle: load average ${load.toFixed(1)}, \`node -e 0\` took ${nodeStartMs} ms),`,
+      ? `shared with other work: ${loads}, \`node -e 0\` took ${nodeStartMs} ms, so absolute times are inflated),`
+      : `otherwise idle: ${loads}, \`node -e 0\` took ${nodeStartMs} ms),`,
     `loopback sshd gateways running the real device scripts;`,
     `medians of ${RUNS} runs (3 for the fleet and the upload) after one warm-up run.`,
     '',
