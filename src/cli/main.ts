@@ -2,8 +2,6 @@
 // and the exit code says what happened (src/core/errors.ts, listed in --help).
 // This module and everything it imports statically must stay free of Ink/React: the
 // interactive dashboard is loaded only by runInteractive (interactive.ts).
-import yargs from 'yargs';
-import type { Argv } from 'yargs';
 import { loadConfig, defaultConfigPath, resolveTarget } from '../core/config.js';
 import type { ConnectOptions } from '../core/connect.js';
 import { openTransport } from '../core/connect.js';
@@ -13,7 +11,9 @@ import type { FleetResult } from '../core/fleet.js';
 import type { GatewayStatus } from '../core/status/schema.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
-import { DEFAULT_BAUD, parseBaud, parseJump } from '../core/target.js';
+import { parseJump } from '../core/target.js';
+import type { CliCommand, GlobalArgs } from './command.js';
+import { parseHotPath } from './command.js';
 import { breakGlassCommand } from './break-glass.js';
 import { runInteractive } from './interactive.js';
 import { renderStatusText, useColor } from './render.js';
@@ -24,35 +24,6 @@ export interface CliIo {
   stdin: { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
-
-interface GlobalArgs {
-  config?: string;
-  'accept-new-host-key': boolean;
-  identity?: string | string[];
-  jump?: string;
-  baud?: number;
-  timeout: number;
-  'known-hosts'?: string;
-}
-
-const EPILOG = `TARGET is one of:
-  ssh://[user@]host[:port]     SSH (user defaults to root, port to 22)
-  serial:/dev/ttyX[@baud]      serial console (baud defaults to ${DEFAULT_BAUD}, the Rock64's UART2)
-  NAME                         a profile from the config file ($XDG_CONFIG_HOME/rk64/config.json,
-                               default ~/.config/rk64/config.json): type ssh, vpn (SSH to the VPN
-                               address, optionally through a jump host) or serial
-
-SSH uses ~/.ssh/id_ed25519, id_ecdsa, id_rsa and ssh-agent (SSH_AUTH_SOCK), and checks host keys
-against ~/.ssh/known_hosts before authenticating. A serial login prompt is answered with the
-profile's user and RK64_SERIAL_PASSWORD. NO_COLOR disables colour.
-
-Exit codes:
-  0  all targets answered            1  some targets failed, others answered
-  2  usage: bad arguments, target or config file
-  3  unreachable: refused, timeout, no route, serial device missing/busy/silent, connection lost
-  4  host key unknown or changed     5  authentication failed
-  6  the gateway answered but the command failed or printed an invalid document
-  130 interrupted`;
 
 async function connectOptionsFor(args: GlobalArgs, io: CliIo): Promise<ConnectOptions> {
   const timeoutMs = args.timeout * 1000;
@@ -106,12 +77,6 @@ export function fleetExitCode(results: readonly FleetResult<unknown, unknown>[])
   const codes = new Set(failed.map((r) => (r.ok ? 0 : r.error.exitCode)));
   return codes.size === 1 ? ([...codes][0] ?? ExitCode.unreachable) : ExitCode.unreachable;
 }
-
-/**
- * Gateways queried at once by `rk64 status`. Each query is one SSH connection and one command,
- * mostly waiting on the network, so a fleet of a few dozen fits in one wave.
- */
-const DEFAULT_PARALLEL = 32;
 
 async function statusCommand(
   names: string[],
@@ -169,135 +134,31 @@ async function tuiCommand(
   return runInteractive({ target, connect, readOnly: flags.readOnly, timeoutMs });
 }
 
-function globalOptions(parser: Argv): Argv<GlobalArgs> {
-  return parser
-    .option('config', { type: 'string', describe: 'config file with named profiles', requiresArg: true })
-    .option('accept-new-host-key', {
-      type: 'boolean',
-      default: false,
-      describe:
-        'trust and record the host key of a host not yet in known_hosts (a changed key is always refused)',
-    })
-    .option('identity', {
-      type: 'string',
-      nargs: 1,
-      describe: 'SSH private key file (repeat the option for several)',
-    })
-    .option('jump', {
-      type: 'string',
-      describe: 'SSH jump host [user@]host[:port] for ssh/vpn targets',
-      requiresArg: true,
-    })
-    .option('baud', {
-      type: 'string',
-      describe: `serial baud rate (default ${DEFAULT_BAUD})`,
-      requiresArg: true,
-      coerce: (v: string) => parseBaud(String(v), '--baud'),
-    })
-    .option('timeout', {
-      type: 'number',
-      default: 30,
-      describe: 'seconds for connecting and for each remote command',
-    })
-    .option('known-hosts', {
-      type: 'string',
-      describe: 'known_hosts file (default ~/.ssh/known_hosts)',
-      requiresArg: true,
-    })
-    .check((a) => {
-      if (!Number.isFinite(a.timeout) || a.timeout <= 0)
-        throw new Rk64Error('usage', '--timeout must be a positive number of seconds');
-      return true;
-    }) as unknown as Argv<GlobalArgs>;
+async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
+  switch (command.name) {
+    case 'status':
+      return statusCommand(command.targets, command.json, command.parallel, command.args, io);
+    case 'tui':
+      return tuiCommand(command.target, command, command.args, io);
+    case 'break-glass': {
+      const [target] = await resolveTargets([command.target], command.args, io);
+      if (!target) throw new Rk64Error('usage', 'rk64 break-glass needs one TARGET');
+      return breakGlassCommand(target, { wait: command.wait }, io);
+    }
+  }
 }
 
 export async function main(
   argv: string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
 ): Promise<number> {
-  let exitCode: number = ExitCode.ok;
-  let ran = false;
-  const run = async (task: () => Promise<number>): Promise<void> => {
-    ran = true;
-    exitCode = await task();
-  };
-  const parser = globalOptions(yargs(argv))
-    .scriptName('rk64')
-    .usage('rk64: operator console for Rock64 A/B gateways\n\nUsage: rk64 <command> [options] TARGET...')
-    .command(
-      'status <targets..>',
-      'print the status of one or more gateways (text, or --json: one JSON object per target per line)',
-      (y) =>
-        y
-          .positional('targets', { type: 'string', array: true, describe: 'TARGET (see below)' })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'JSON lines: {"target","status"} or {"target","error"}',
-          })
-          .option('parallel', {
-            type: 'number',
-            default: DEFAULT_PARALLEL,
-            describe: 'gateways queried at the same time',
-            requiresArg: true,
-          }),
-      (a) => run(() => statusCommand((a.targets ?? []).map(String), a.json, a.parallel, a, io)),
-    )
-    .command(
-      'tui <target>',
-      'interactive dashboard for one gateway (--batch: status as text, --json: the status document)',
-      (y) =>
-        y
-          .positional('target', { type: 'string', demandOption: true })
-          .option('batch', { type: 'boolean', default: false, describe: 'print the status as text and exit' })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'print the status document as JSON and exit',
-          })
-          .option('read-only', { type: 'boolean', default: false, describe: 'show, but offer no actions' }),
-      (a) =>
-        run(() =>
-          tuiCommand(String(a.target), { batch: a.batch, json: a.json, readOnly: a['read-only'] }, a, io),
-        ),
-    )
-    .command(
-      'break-glass <target>',
-      'physical recovery on the serial console: stop U-Boot, set _RUT_OH_=1 at its prompt and boot, so the serial console comes up with a root autologin for this boot only',
-      (y) =>
-        y
-          .positional('target', {
-            type: 'string',
-            demandOption: true,
-            describe: 'serial:/dev/ttyX[@baud] or a serial profile',
-          })
-          .option('wait', {
-            type: 'number',
-            default: 120,
-            describe: 'seconds to wait for U-Boot while you power-cycle the gateway',
-          }),
-      (a) =>
-        run(async () => {
-          const [target] = await resolveTargets([String(a.target)], a, io);
-          if (!target) throw new Rk64Error('usage', 'rk64 break-glass needs one TARGET');
-          return breakGlassCommand(target, { wait: a.wait }, io);
-        }),
-    )
-    .demandCommand(1, 'give a command: status, tui or break-glass')
-    .strict()
-    .epilog(EPILOG)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((message, error) => {
-      if (error instanceof Rk64Error) throw error;
-      throw new Rk64Error('usage', message || (error ? error.message : 'bad arguments'), 'see rk64 --help');
-    });
   try {
-    await parser.parseAsync();
+    // The plain batch forms skip yargs; help, errors and everything else get the full parser.
+    const command = parseHotPath(argv) ?? (await (await import('./usage.js')).parseWithYargs(argv));
+    return command ? await runCommand(command, io) : ExitCode.ok;
   } catch (error) {
     const e = asRk64Error(error);
     io.stderr.write(`rk64: ${e.toLine()}\n`);
     return e.exitCode;
   }
-  return ran ? exitCode : ExitCode.ok;
 }

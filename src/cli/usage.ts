@@ -1,0 +1,174 @@
+// The full command line, parsed by yargs: help, --version, every error message, and every form
+// the hot path (command.ts) leaves to it. Loaded on demand (main.ts), so the plain batch forms
+// never evaluate yargs or its help machinery. The commands have no yargs handlers: yargs renders
+// and caches the whole help text after running a handler; main.ts runs the command instead.
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { Rk64Error } from '../core/errors.js';
+import { DEFAULT_BAUD, parseBaud } from '../core/target.js';
+import type { CliCommand, GlobalArgs } from './command.js';
+import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_S } from './command.js';
+
+const EPILOG = `TARGET is one of:
+  ssh://[user@]host[:port]     SSH (user defaults to root, port to 22)
+  serial:/dev/ttyX[@baud]      serial console (baud defaults to ${DEFAULT_BAUD}, the Rock64's UART2)
+  NAME                         a profile from the config file ($XDG_CONFIG_HOME/rk64/config.json,
+                               default ~/.config/rk64/config.json): type ssh, vpn (SSH to the VPN
+                               address, optionally through a jump host) or serial
+
+SSH uses ~/.ssh/id_ed25519, id_ecdsa, id_rsa and ssh-agent (SSH_AUTH_SOCK), and checks host keys
+against ~/.ssh/known_hosts before authenticating. A serial login prompt is answered with the
+profile's user and RK64_SERIAL_PASSWORD. NO_COLOR disables colour.
+
+Exit codes:
+  0  all targets answered            1  some targets failed, others answered
+  2  usage: bad arguments, target or config file
+  3  unreachable: refused, timeout, no route, serial device missing/busy/silent, connection lost
+  4  host key unknown or changed     5  authentication failed
+  6  the gateway answered but the command failed or printed an invalid document
+  130 interrupted`;
+
+function globalOptions(parser: Argv): Argv<GlobalArgs> {
+  return parser
+    .option('config', { type: 'string', describe: 'config file with named profiles', requiresArg: true })
+    .option('accept-new-host-key', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'trust and record the host key of a host not yet in known_hosts (a changed key is always refused)',
+    })
+    .option('identity', {
+      type: 'string',
+      nargs: 1,
+      describe: 'SSH private key file (repeat the option for several)',
+    })
+    .option('jump', {
+      type: 'string',
+      describe: 'SSH jump host [user@]host[:port] for ssh/vpn targets',
+      requiresArg: true,
+    })
+    .option('baud', {
+      type: 'string',
+      describe: `serial baud rate (default ${DEFAULT_BAUD})`,
+      requiresArg: true,
+      coerce: (v: string) => parseBaud(String(v), '--baud'),
+    })
+    .option('timeout', {
+      type: 'number',
+      default: DEFAULT_TIMEOUT_S,
+      describe: 'seconds for connecting and for each remote command',
+    })
+    .option('known-hosts', {
+      type: 'string',
+      describe: 'known_hosts file (default ~/.ssh/known_hosts)',
+      requiresArg: true,
+    })
+    .check((a) => {
+      if (!Number.isFinite(a.timeout) || a.timeout <= 0)
+        throw new Rk64Error('usage', '--timeout must be a positive number of seconds');
+      return true;
+    }) as unknown as Argv<GlobalArgs>;
+}
+
+/**
+ * Parse the command line with yargs. Undefined when yargs printed help or the version, or no
+ * command was given (exit 0); usage errors are thrown as Rk64Error.
+ */
+export async function parseWithYargs(argv: readonly string[]): Promise<CliCommand | undefined> {
+  const parser = globalOptions(yargs([...argv]))
+    .scriptName('rk64')
+    .usage('rk64: operator console for Rock64 A/B gateways\n\nUsage: rk64 <command> [options] TARGET...')
+    .command(
+      'status <targets..>',
+      'print the status of one or more gateways (text, or --json: one JSON object per target per line)',
+      (y) =>
+        y
+          .positional('targets', { type: 'string', array: true, describe: 'TARGET (see below)' })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'JSON lines: {"target","status"} or {"target","error"}',
+          })
+          .option('parallel', {
+            type: 'number',
+            default: DEFAULT_PARALLEL,
+            describe: 'gateways queried at the same time',
+            requiresArg: true,
+          }),
+    )
+    .command(
+      'tui <target>',
+      'interactive dashboard for one gateway (--batch: status as text, --json: the status document)',
+      (y) =>
+        y
+          .positional('target', { type: 'string', demandOption: true })
+          .option('batch', { type: 'boolean', default: false, describe: 'print the status as text and exit' })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'print the status document as JSON and exit',
+          })
+          .option('read-only', { type: 'boolean', default: false, describe: 'show, but offer no actions' }),
+    )
+    .command(
+      'break-glass <target>',
+      'physical recovery on the serial console: stop U-Boot, set _RUT_OH_=1 at its prompt and boot, so the serial console comes up with a root autologin for this boot only',
+      (y) =>
+        y
+          .positional('target', {
+            type: 'string',
+            demandOption: true,
+            describe: 'serial:/dev/ttyX[@baud] or a serial profile',
+          })
+          .option('wait', {
+            type: 'number',
+            default: 120,
+            describe: 'seconds to wait for U-Boot while you power-cycle the gateway',
+          }),
+    )
+    .demandCommand(1, 'give a command: status, tui or break-glass')
+    .strict()
+    .epilog(EPILOG)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error instanceof Rk64Error) throw error;
+      throw new Rk64Error('usage', message || (error ? error.message : 'bad arguments'), 'see rk64 --help');
+    });
+  const a = (await parser.parseAsync()) as GlobalArgs & {
+    _: (string | number)[];
+    help?: boolean;
+    version?: boolean;
+    targets?: (string | number)[];
+    target?: string | number;
+    json?: boolean;
+    parallel?: number;
+    batch?: boolean;
+    'read-only'?: boolean;
+    wait?: number;
+  };
+  if (a.help === true || a.version === true) return undefined;
+  switch (a._[0]) {
+    case 'status':
+      return {
+        name: 'status',
+        targets: (a.targets ?? []).map(String),
+        json: a.json ?? false,
+        parallel: a.parallel ?? DEFAULT_PARALLEL,
+        args: a,
+      };
+    case 'tui':
+      return {
+        name: 'tui',
+        target: String(a.target),
+        batch: a.batch ?? false,
+        json: a.json ?? false,
+        readOnly: a['read-only'] ?? false,
+        args: a,
+      };
+    case 'break-glass':
+      return { name: 'break-glass', target: String(a.target), wait: a.wait ?? 120, args: a };
+    default:
+      return undefined;
+  }
+}
