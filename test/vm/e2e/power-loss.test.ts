@@ -11,10 +11,10 @@
 //                  (boots A) or the new one (boots B, whose images were complete before the switch).
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordMeasurement } from '../../../lib/e2e-measure.js';
-import { startScenario } from '../../../lib/e2e-scenario.js';
-import type { Scenario } from '../../../lib/e2e-scenario.js';
-import { seededRandom } from '../../../lib/seeded-random.js';
+import { recordMeasurement } from '../../lib/e2e-measure.js';
+import { startScenario } from '../../lib/e2e-scenario.js';
+import type { Scenario } from '../../lib/e2e-scenario.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 
 const title = 'power loss';
 const seed = Number(process.env.RK64_E2E_SEED ?? Date.now() % 100_000);
