@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { GatewayStatus, SlotName } from '../../src/core/status/schema.js';
 import { repoRoot, run, runOk } from './exec.js';
 import type { RunOptions, RunResult } from './exec.js';
+import { withFileLock } from './file-lock.js';
 import { gatewayCommand, startGateway } from './gateway.js';
 import type { Gateway, GatewayBuild } from './gateway.js';
 
@@ -72,7 +73,14 @@ export async function firstBootedSnapshot(build: GatewayBuild): Promise<Snapshot
   const dir = join(cache, 'e2e', `snapshot-${key}`);
   const disk = join(dir, 'disk.img');
   if (await exists(join(dir, 'done'))) return { dir, disk, firstBootSeconds: null };
+  // Another test file may be making the same snapshot right now: wait for it, then use its result.
+  return withFileLock(`${dir}.lock`, async () => {
+    if (await exists(join(dir, 'done'))) return { dir, disk, firstBootSeconds: null };
+    return makeSnapshot(dir, disk);
+  });
+}
 
+async function makeSnapshot(dir: string, disk: string): Promise<Snapshot> {
   const name = `e2e-snap-${process.pid}`;
   const gateway = await startGateway({ name, fresh: true });
   let firstBootSeconds: number;

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { buildGateway } from './gateway.js';
 import type { GatewayBuild } from './gateway.js';
 import { repoRoot, runOk } from './exec.js';
+import { withFileLock } from './file-lock.js';
 
 const cache = process.env.RK64_CACHE ?? '/var/cache/rk64';
 const deviceScripts = join(repoRoot, 'device-scripts');
@@ -294,38 +295,44 @@ export async function e2eVariants(): Promise<Variants> {
   const build = await buildGateway();
   const key = await variantsKey(build);
   const dir = join(cache, 'e2e', `variants-${key}`);
-  let buildSeconds = 0;
-  const done = await stat(join(dir, 'bundles.json')).then(
-    () => true,
-    () => false,
-  );
-  if (!done) {
-    const started = Date.now();
-    const tmp = `${dir}.tmp-${process.pid}`;
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
-    try {
-      await buildAll(build, tmp);
-      const bundles: Partial<Record<VariantName, Bundle>> = {};
-      for (const name of names) {
-        const described = await describeBundle(name, join(tmp, `${name}.raucb`), '2');
-        bundles[name] = { ...described, path: join(dir, `${name}.raucb`) };
-      }
-      await writeFile(join(tmp, 'bundles.json'), `${JSON.stringify(bundles, null, 2)}\n`);
-      await rm(dir, { recursive: true, force: true });
-      await rename(tmp, dir);
-    } catch (error) {
-      await rm(tmp, { recursive: true, force: true });
-      throw error;
-    }
-    buildSeconds = Math.round((Date.now() - started) / 1000);
-    await pruneOldVariants(dir);
-  }
+  const done = (): Promise<boolean> =>
+    stat(join(dir, 'bundles.json')).then(
+      () => true,
+      () => false,
+    );
+  // Another test file may be building the same variants right now: wait for it, then use them.
+  const buildSeconds = (await done())
+    ? 0
+    : await withFileLock(`${dir}.lock`, async () => ((await done()) ? 0 : buildVariants(build, dir)));
   const bundles = JSON.parse(await readFile(join(dir, 'bundles.json'), 'utf8')) as Record<
     VariantName,
     Bundle
   >;
   return { build, dir, buildSeconds, bundles };
+}
+
+/** Builds every variant into `dir` (through a temporary directory); returns the seconds it took. */
+async function buildVariants(build: GatewayBuild & { dir: string }, dir: string): Promise<number> {
+  const started = Date.now();
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    await buildAll(build, tmp);
+    const bundles: Partial<Record<VariantName, Bundle>> = {};
+    for (const name of names) {
+      const described = await describeBundle(name, join(tmp, `${name}.raucb`), '2');
+      bundles[name] = { ...described, path: join(dir, `${name}.raucb`) };
+    }
+    await writeFile(join(tmp, 'bundles.json'), `${JSON.stringify(bundles, null, 2)}\n`);
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+  await pruneOldVariants(dir);
+  return Math.round((Date.now() - started) / 1000);
 }
 
 /** Each variant set is ~600 MB: keep only the newest two. */
