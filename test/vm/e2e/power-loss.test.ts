@@ -71,13 +71,13 @@ afterAll(async () => {
 function installUntilCut(
   ready: (line: string) => boolean,
   delayMs: number,
-  before?: string,
 ): Promise<{ lines: string[]; cutAfterExit: boolean }> {
   const { gw } = s;
   return new Promise((resolve, reject) => {
     const lines: string[] = [];
-    const command = `${before ?? ''} rauc install ${BUNDLE}`;
-    const child = spawn('ssh', [...gw.gateway.sshArgs(), command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ssh', [...gw.gateway.sshArgs(), `rauc install ${BUNDLE}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let armed = false;
     let exited = false;
     let buffer = '';
