@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { VmLongestFirstSequencer } from './test/lib/vm-file-order.js';
 
 // Three projects, cheapest first. `unit` is pure and fast; `integration` starts real
 // daemons (sshd, dnsmasq, chronyd, rauc, nft) as root in namespaces the tests create;
@@ -6,8 +7,10 @@ import { defineConfig } from 'vitest/config';
 // gateway keeps about 1.1 of CI's two cores busy (TCG; a booting guest is mostly one vCPU), so a
 // second one nearly doubles the work done per minute. Shared cached artifacts (gateway image,
 // snapshot, bundle variants) are built under locks, so two files never build the same one.
+// The vm files start longest first (test/lib/vm-file-order.ts), so the two lanes end together.
 export default defineConfig({
   test: {
+    sequence: { sequencer: VmLongestFirstSequencer },
     projects: [
       {
         test: {

@@ -161,8 +161,11 @@ export interface E2eGateway {
   serial(): Promise<string>;
   /** Wait until SSH answers from a boot other than `previousBootId`; resolves with the new boot id. */
   waitForNewBoot(previousBootId: string, timeoutMs: number): Promise<string>;
-  /** Like waitForNewBoot, but only a boot of `slot` (rauc.slot= on the kernel command line) counts. */
-  waitForSlot(slot: SlotName, previousBootId: string, timeoutMs: number): Promise<string>;
+  /**
+   * Like waitForNewBoot, but only a boot of `slot` (rauc.slot= on the kernel command line) counts.
+   * `giveUp` reads the serial output while waiting and names what makes that boot impossible.
+   */
+  waitForSlot(slot: SlotName, previousBootId: string, timeoutMs: number, giveUp?: GiveUp): Promise<string>;
   /** Start noting when each new U-Boot attempt appears on the serial console; stop() returns them. */
   watchAttempts(): Promise<AttemptWatch>;
   /** Wait until os-verification has finished in this boot (passed, failed or skipped). */
@@ -172,6 +175,34 @@ export interface E2eGateway {
   /** `rk64-action install SOURCE` (the console's device end): its JSON events and exit code. */
   install(source: string): Promise<{ code: number | null; events: InstallEvent[]; stderr: string }>;
   stop(): Promise<void>;
+}
+
+/** Reads the serial output (of this QEMU run); returns why the awaited boot cannot come, or null. */
+export type GiveUp = (serial: string) => string | null;
+
+/**
+ * How long the serial console may stay silent while a reboot is awaited. Every boot prints
+ * without pause (U-Boot, the kernel, systemd) until SSH answers, and the watchdog resets a hung
+ * system within 30-60 s; five minutes of silence means nothing will reset the gateway.
+ */
+export const SILENT_CONSOLE_MS = 300_000;
+
+/** A GiveUp-like check: the console has printed nothing for SILENT_CONSOLE_MS. */
+function silenceWatch(): GiveUp {
+  let length = -1;
+  let changedAt = Date.now();
+  return (serial) => {
+    // The log starts afresh with each QEMU run, so any change of length counts as output.
+    if (serial.length !== length) {
+      length = serial.length;
+      changedAt = Date.now();
+      return null;
+    }
+    const silent = Date.now() - changedAt;
+    if (silent < SILENT_CONSOLE_MS) return null;
+    const last = serial.trimEnd().split('\n').slice(-3).join(' | ');
+    return `its serial console has printed nothing for ${Math.round(silent / 1000)} s, so it hangs and nothing resets it (last lines: ${last})`;
+  };
 }
 
 export interface TimedAttempt extends BootAttempt {
@@ -202,12 +233,24 @@ export async function startE2eGateway(snapshot: Snapshot, label: string): Promis
   const bootId = async (): Promise<string> =>
     (await gateway.sshOk('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
 
-  const waitForBoot = async (previous: string, timeoutMs: number, slot: SlotName | null): Promise<string> => {
+  const serialText = (): Promise<string> => gateway.serialLog().then((text) => text.replace(/\r/g, ''));
+
+  const waitForBoot = async (
+    previous: string,
+    timeoutMs: number,
+    slot: SlotName | null,
+    giveUp?: GiveUp,
+  ): Promise<string> => {
     let current = previous;
+    const silence = silenceWatch();
     await waitFor(
       async () => {
         const pid = await qemuPid(name);
         if (pid === null || !alive(pid)) throw new Error(`QEMU of gateway ${name} exited`);
+        const serial = await serialText().catch(() => '');
+        const reason = silence(serial) ?? giveUp?.(serial) ?? null;
+        if (reason !== null)
+          throw new Error(`gateway ${name} will not come back${slot ? ` on slot ${slot}` : ''}: ${reason}`);
         const r = await gateway.ssh('cat /proc/sys/kernel/random/boot_id /proc/cmdline', {
           timeoutMs: 30_000,
         });
@@ -250,9 +293,9 @@ export async function startE2eGateway(snapshot: Snapshot, label: string): Promis
       return env;
     },
     bootId,
-    serial: () => gateway.serialLog().then((s) => s.replace(/\r/g, '')),
+    serial: serialText,
     waitForNewBoot: (previous, timeoutMs) => waitForBoot(previous, timeoutMs, null),
-    waitForSlot: (slot, previous, timeoutMs) => waitForBoot(previous, timeoutMs, slot),
+    waitForSlot: (slot, previous, timeoutMs, giveUp) => waitForBoot(previous, timeoutMs, slot, giveUp),
     watchAttempts: async () => {
       const seen: TimedAttempt[] = [];
       const skip = bootAttempts(await gateway.serialLog().catch(() => '')).length;

@@ -43,7 +43,7 @@ export async function installAndRollBack(
   await gw.sshOk('rk64-action reboot');
   let backOnA: number;
   try {
-    await gw.waitForSlot('A', bootId, timeoutMs);
+    await gw.waitForSlot('A', bootId, timeoutMs, (serial) => slotBCommitted(serial.slice(serialStart)));
     backOnA = Date.now();
   } finally {
     await watch.stop();
@@ -61,6 +61,16 @@ export async function installAndRollBack(
     env: await gw.bootEnv(),
     serial: (await gw.serial()).slice(serialStart),
   };
+}
+
+/**
+ * A rollback is impossible once B is committed: os-verification (device-scripts/lib/common.sh,
+ * commit_booted_slot) says so on the console, and U-Boot then keeps booting B. Waiting out the
+ * timeout would only hide why.
+ */
+function slotBCommitted(serial: string): string | null {
+  const line = /os-verification: slot B \(.*\) marked good and committed/.exec(serial);
+  return line ? `slot B was committed ("${line[0]}"), so U-Boot keeps booting it` : null;
 }
 
 /** What every rollback must end in: three counted attempts of B, then A, B bad, A confirmed. */
