@@ -2,8 +2,11 @@
 // at seeded points during `rauc install` of the v2 bundle, and once while RAUC writes the boot
 // state. After every cut the gateway must boot a good slot by itself, /data must be intact, and
 // in the end a retried install must succeed.
-//   install cuts   five seeded points: a progress percentage RAUC must have reported, plus a
-//                  seeded delay after it (RK64_E2E_SEED repeats a run; the seed is printed)
+//   install cuts   five, one in each phase of RAUC's install (checking the bundle, choosing the
+//                  target slots, writing the boot image, writing the root image) and a second
+//                  one while the root image, the longest write, is written: each armed by the
+//                  phase's progress line, in seeded order and with a seeded delay after it
+//                  (RK64_E2E_SEED repeats a run; the seed is printed)
 //   boot-state cut fw_setenv is wrapped (bind mount, this boot only) so that RAUC's write that
 //                  switches BOOT_ORDER is announced on the serial console and repeated for a few
 //                  seconds with the same values; the seeded cut then lands inside real writes of
@@ -20,8 +23,43 @@ const title = 'power loss';
 const seed = Number(process.env.RK64_E2E_SEED ?? Date.now() % 100_000);
 let s: Scenario;
 let markerSum: string;
+/** The committed slot that runs while RAUC writes the other one (updated after every cut). */
+let running: 'A' | 'B' = 'A';
 
 const BUNDLE = '/data/e2e/v2.raucb';
+
+interface InstallPhase {
+  name: string;
+  /** RAUC 1.8's progress line that starts the phase (`  85% Copying image to boot.1`). */
+  line: RegExp;
+  /** The cut comes a seeded 0..maxDelayMs after that line: inside the phase or just past it. */
+  maxDelayMs: number;
+}
+
+const ROOT_IMAGE: InstallPhase = {
+  name: 'writing the root image',
+  line: /^\s*\d{1,3}%\s+Copying image to rootfs\.\d$/,
+  maxDelayMs: 5000,
+};
+
+const INSTALL_PHASES: readonly InstallPhase[] = [
+  { name: 'checking the bundle', line: /^\s*\d{1,3}%\s+Checking bundle$/, maxDelayMs: 1000 },
+  {
+    name: 'choosing the target slots',
+    line: /^\s*\d{1,3}%\s+Determining target install group$/,
+    maxDelayMs: 500,
+  },
+  { name: 'writing the boot image', line: /^\s*\d{1,3}%\s+Copying image to boot\.\d$/, maxDelayMs: 3000 },
+  ROOT_IMAGE,
+];
+
+function seededShuffle<T>(items: T[], rand: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
 
 // fw_setenv (libubootenv picks its mode from argv[0], so the real one is called by that name).
 const WRAPPER = String.raw`#!/bin/sh
@@ -67,7 +105,7 @@ afterAll(async () => {
   await s?.stop();
 });
 
-/** Start `rauc install`, cut the power when `when(progressLine)` says so; resolves with the lines seen. */
+/** Start `rauc install`, cut the power `delayMs` after `ready(line)`; resolves with the lines seen. */
 function installUntilCut(
   ready: (line: string) => boolean,
   delayMs: number,
@@ -125,43 +163,42 @@ async function expectGoodAfterCut(label: string): Promise<'A' | 'B'> {
   expect(data.stdout).toContain(markerSum);
   const health = await gw.waitForHealth(600_000);
   const after = await gw.status();
-  if (booted === 'A') {
-    // A was committed before the cut: marked good again at once.
-    expect(health, `${label}: os-verification on A`).toBe('skipped');
-    expect(after.versions.os).toBe('1');
+  if (booted === running) {
+    // The slot that ran before the cut was committed: marked good again at once.
+    expect(health, `${label}: os-verification on ${booted}`).toBe('skipped');
   } else {
-    // B can only have been chosen if the switch reached the disk, after its images were complete.
-    expect(health, `${label}: os-verification on B`).toBe('passed');
-    expect(after.versions.os).toBe('2');
+    // The other slot can only have been chosen if the switch reached the disk, after its images
+    // were complete: it is on trial and must pass.
+    expect(health, `${label}: os-verification on ${booted}`).toBe('passed');
   }
+  // A holds the image it was built with; only B receives v2 (no cut here lets a full install into
+  // A complete).
+  expect(after.versions.os).toBe(booted === 'A' ? '1' : '2');
   expect(after.rauc?.slots.find((x) => x.bootname === booted)?.bootStatus).toBe('good');
   recordMeasurement(title, 'power on to SSH after a cut', (gw.gateway.state.bootToSshMs ?? 0) / 1000);
   console.log(
     `power loss: ${label}: booted ${booted} (health ${health}) ${Math.round((Date.now() - started) / 1000)} s after power-on`,
   );
-  return booted as 'A' | 'B';
+  running = booted as 'A' | 'B';
+  return running;
 }
 
 describe(title, () => {
-  it('boots a good slot with /data intact after cuts at five seeded points of rauc install', async () => {
+  it('boots a good slot with /data intact after a cut in each phase of rauc install', async () => {
     const rand = seededRandom(seed);
-    for (let i = 1; i <= 5; i++) {
-      // RAUC reports 0-80% while it checks the bundle and the slots, then writes the images
-      // (80-100%): thresholds over the whole range plus a delay spread the cuts over both phases.
-      const percent = 20 + Math.floor(rand() * 71);
-      const delayMs = Math.floor(rand() * 6000);
-      const { lines, cutAfterExit } = await installUntilCut((line) => {
-        const m = /^\s*(\d{1,3})%/.exec(line);
-        return m !== null && Number(m[1]) >= percent;
-      }, delayMs);
+    const cuts = seededShuffle([...INSTALL_PHASES, ROOT_IMAGE], rand);
+    for (const [i, phase] of cuts.entries()) {
+      const delayMs = Math.floor(rand() * phase.maxDelayMs);
+      const { lines, cutAfterExit } = await installUntilCut((line) => phase.line.test(line), delayMs);
       const progress = lines.filter((l) => /^\s*\d{1,3}%/.test(l));
       console.log(
-        `power loss: cut ${i}: ${delayMs} ms after reaching ${percent}%; last progress: ${progress.at(-1)?.trim()}`,
+        `power loss: cut ${i + 1}: ${delayMs} ms into ${phase.name}; last progress: ${progress.at(-1)?.trim()}${cutAfterExit ? ' (rauc had finished)' : ''}`,
       );
-      const booted = await expectGoodAfterCut(`cut ${i}`);
-      // Cut before RAUC switched the boot state: A. (A cut after rauc had already finished would
-      // rightly boot the complete B; the seeded points are chosen to land before that.)
-      if (!cutAfterExit) expect(booted, `cut ${i} (during the install) must leave A booted`).toBe('A');
+      const before = running;
+      const booted = await expectGoodAfterCut(`cut ${i + 1} (${phase.name})`);
+      // A cut after rauc had already finished would rightly boot the complete new slot.
+      if (!cutAfterExit)
+        expect(booted, `cut ${i + 1} (during the install) must leave ${before} booted`).toBe(before);
     }
   });
 
