@@ -187,6 +187,9 @@ export type GiveUp = (serial: string) => string | null;
  */
 export const SILENT_CONSOLE_MS = 300_000;
 
+// eslint-disable-next-line no-control-regex -- systemd's colour codes on the console
+const COLOUR = /\x1b\[[0-9;]*m/g;
+
 /** A GiveUp-like check: the console has printed nothing for SILENT_CONSOLE_MS. */
 function silenceWatch(): GiveUp {
   let length = -1;
@@ -200,7 +203,7 @@ function silenceWatch(): GiveUp {
     }
     const silent = Date.now() - changedAt;
     if (silent < SILENT_CONSOLE_MS) return null;
-    const last = serial.trimEnd().split('\n').slice(-3).join(' | ');
+    const last = serial.replace(COLOUR, '').trimEnd().split('\n').slice(-3).join(' | ');
     return `its serial console has printed nothing for ${Math.round(silent / 1000)} s, so it hangs and nothing resets it (last lines: ${last})`;
   };
 }
