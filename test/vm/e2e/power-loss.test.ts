@@ -184,6 +184,9 @@ async function expectGoodAfterCut(label: string): Promise<'A' | 'B'> {
 }
 
 describe(title, () => {
+  // Each cut costs an install up to the cut, a boot to SSH and os-verification's verdict: 2.5 to
+  // 5 min under emulation with another gateway running beside it, so five of them need their
+  // own timeout (the vm project's default is 15 min).
   it('boots a good slot with /data intact after a cut in each phase of rauc install', async () => {
     const rand = seededRandom(seed);
     const cuts = seededShuffle([...INSTALL_PHASES, ROOT_IMAGE], rand);
@@ -200,7 +203,7 @@ describe(title, () => {
       if (!cutAfterExit)
         expect(booted, `cut ${i + 1} (during the install) must leave ${before} booted`).toBe(before);
     }
-  });
+  }, 2_700_000);
 
   it('boots a good slot after a cut while RAUC writes the boot state', async () => {
     const { gw } = s;
@@ -234,7 +237,7 @@ describe(title, () => {
     install.kill();
     console.log(`power loss: boot-state cut ${delayMs} ms into the announced write`);
     await expectGoodAfterCut('boot-state cut');
-  });
+  }, 1_200_000);
 
   it('a retried install succeeds', async () => {
     const { gw } = s;
