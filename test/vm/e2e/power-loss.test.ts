@@ -76,9 +76,9 @@ write() { if [ -n "$script" ]; then "$real" "$@" <"$script"; else "$real" "$@"; 
 what="$* $(if [ -n "$script" ]; then tr '\n' ' ' <"$script"; fi)"
 echo "rk64-e2e: fw_setenv $what" >/dev/kmsg
 case "$what" in
-  # Only the switch to the new slot (it goes first in BOOT_ORDER), not RAUC's earlier write that
-  # takes the target slot out of the order before it writes the images.
-  *"BOOT_ORDER B"*)
+  # Only the switch to the new slot (both slots again, the new one first), not RAUC's earlier
+  # write that takes the target slot out of the order (one slot) before it writes the images.
+  *"BOOT_ORDER B A"* | *"BOOT_ORDER A B"*)
     echo "rk64-e2e: boot state write starts" >/dev/kmsg
     end=$(($(date +%s) + 6))
     while [ "$(date +%s)" -lt "$end" ]; do write "$@" || exit $?; done ;;
