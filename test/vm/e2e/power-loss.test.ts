@@ -13,6 +13,8 @@
 //                  the two-copy environment, torn or not. The result must be either the old state
 //                  (boots A) or the new one (boots B, whose images were complete before the switch).
 import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordMeasurement } from '../../lib/e2e-measure.js';
 import { startScenario } from '../../lib/e2e-scenario.js';
@@ -105,6 +107,13 @@ afterAll(async () => {
   await s?.stop();
 });
 
+/** `rauc install` of the v2 bundle on the gateway, its output piped back (both cut paths use it). */
+function startInstall(): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn('ssh', [...s.gw.gateway.sshArgs(), `rauc install ${BUNDLE}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 /** Start `rauc install`, cut the power `delayMs` after `ready(line)`; resolves with the lines seen. */
 function installUntilCut(
   ready: (line: string) => boolean,
@@ -113,9 +122,7 @@ function installUntilCut(
   const { gw } = s;
   return new Promise((resolve, reject) => {
     const lines: string[] = [];
-    const child = spawn('ssh', [...gw.gateway.sshArgs(), `rauc install ${BUNDLE}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = startInstall();
     let armed = false;
     let exited = false;
     let buffer = '';
@@ -221,9 +228,7 @@ describe(title, () => {
         });
       }, 100);
     });
-    const install = spawn('ssh', [...gw.gateway.sshArgs(), `rauc install ${BUNDLE}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const install = startInstall();
     let output = '';
     install.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
     install.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
