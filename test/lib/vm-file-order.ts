@@ -6,6 +6,7 @@
 // as before (3188 s against 3166 s), because a gateway alone uses both cores (-smp 2) and the
 // rollback file alone had run 1.5x faster; the bound is the emulation work on two cores. The
 // order still keeps the end of the run predictable and shows a long file's failure early.
+import { relative } from 'node:path';
 import { BaseSequencer } from 'vitest/node';
 import type { TestSpecification } from 'vitest/node';
 
@@ -33,7 +34,7 @@ export class VmLongestFirstSequencer extends BaseSequencer {
     const base = await super.sort(files);
     const root = this.ctx.config.root;
     const cost = (spec: TestSpecification): number =>
-      spec.project.name === 'vm' ? (vmFileSeconds[relativeTo(root, spec.moduleId)] ?? unknownFirst) : 0;
+      spec.project.name === 'vm' ? (vmFileSeconds[relative(root, spec.moduleId)] ?? unknownFirst) : 0;
     // Array.prototype.sort is stable: files of other projects, and equal costs, keep vitest's order.
     return base
       .map((spec, index) => ({ spec, index }))
@@ -46,9 +47,4 @@ export class VmLongestFirstSequencer extends BaseSequencer {
 
 function sameProject(a: TestSpecification, b: TestSpecification): boolean {
   return a.project.name === b.project.name;
-}
-
-function relativeTo(root: string, file: string): string {
-  const prefix = root.endsWith('/') ? root : `${root}/`;
-  return file.startsWith(prefix) ? file.slice(prefix.length) : file;
 }
