@@ -4,7 +4,7 @@
 #   die LINE...     log and exit 1 (callers pick another code with `die_with CODE LINE...`)
 #   need_cmd NAME   fail with a clear line when a program is missing
 #   iso_now         the current time, ISO 8601 UTC
-#   json_str S      S as a JSON string (quotes and escapes included)
+#   json_str S      S as a JSON string (quotes and escapes included; made by jq)
 #   atomic_write F  write stdin to F via a temporary file and rename (readers never see half a file)
 # Variables with production defaults (every script may override before sourcing):
 #   RK64_DATA=/data  RK64_CONFIG_DIR=$RK64_DATA/config  RK64_RUN_DIR=/run/rk64  RK64_SYSCONFDIR=/etc
@@ -14,6 +14,7 @@
 : "${RK64_RUN_DIR:=/run/rk64}"
 : "${RK64_SYSCONFDIR:=/etc}"
 : "${RK64_PROG:=$(basename "$0")}"
+: "${JQ:=jq}"
 
 log() { printf '%s: %s\n' "$RK64_PROG" "$*" >&2; }
 
@@ -35,15 +36,9 @@ need_cmd() {
 
 iso_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
-json_str() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\r'/\\r}
-  s=${s//$'\t'/\\t}
-  printf '"%s"' "$s"
-}
+# jq escapes every control character (a hand-made escape misses some, and the console drops a
+# document with a raw control byte in a string).
+json_str() { "$JQ" -n --arg s "$1" '$s'; }
 
 atomic_write() {
   local target=$1 tmp
@@ -64,7 +59,6 @@ atomic_write() {
 # $RK64_COMMIT_FILE as "<bootname> <install timestamp|factory>"; a slot is committed when the
 # record names the booted slot's current installation.
 : "${RAUC:=rauc}"
-: "${JQ:=jq}"
 : "${RK64_STATE_DIR:=$RK64_DATA/rk64}"
 : "${RK64_COMMIT_FILE:=$RK64_STATE_DIR/committed}"
 
@@ -111,35 +105,133 @@ commit_booted_slot() {
 rauc_failure_reason() {
   local reason
   reason=$(sed -n 's/^[[:space:]]*LastError:[[:space:]]*//p' <<<"$1" | tail -n 1)
-  [[ -n $reason ]] || reason=$(grep -Ev '^[[:space:]]*[0-9]{1,3}%|^installing|^Installing `.*` failed|^__rauc_exit=|^[[:space:]]*$' <<<"$1" | tail -n 1)
+  [[ -n $reason ]] || reason=$(grep -Ev '^[[:space:]]*[0-9]{1,3}%|^installing|^Installing `.*` failed|^__rauc_exit=|^[[:space:]]*$' <<<"$1" | tail -n 1) || true
   printf '%s\n' "$reason"
+}
+
+# ---- Versions ----------------------------------------------------------------------------------
+# The version of the running system: the booted slot's bundle version (rauc status), else the
+# image's own IMAGE_VERSION (then VERSION_ID) from os-release, else 0. RK64_CURRENT_VERSION
+# overrides it (tests, recovery).
+running_version() {
+  if [[ -n ${RK64_CURRENT_VERSION:-} ]]; then
+    printf '%s\n' "$RK64_CURRENT_VERSION"
+    return
+  fi
+  local info version='' osr=$RK64_SYSCONFDIR/os-release
+  info=$(booted_slot_info 2>/dev/null) && version=$(cut -f3 <<<"$info")
+  if [[ -z $version && -r $osr ]]; then
+    # IMAGE_VERSION is the image's own version; VERSION_ID (the distribution's) comes earlier in
+    # both NixOS's and Debian's os-release, so it may only be the fallback.
+    # shellcheck disable=SC1090 # os-release is shell assignments by specification
+    version=$(. "$osr" && printf '%s' "${IMAGE_VERSION:-${VERSION_ID:-}}")
+  fi
+  printf '%s\n' "${version:-0}"
+}
+
+# A version as rk64 accepts it from a manifest or a bundle: 1-64 characters, letters, digits and
+# . _ + ~ - , starting with a letter or digit (nothing a path, a shell or a terminal reads as special).
+readonly RK64_VERSION_RE='^[0-9A-Za-z][0-9A-Za-z._+~-]{0,63}$'
+valid_version() { [[ $1 =~ $RK64_VERSION_RE ]]; }
+
+# version_newer A B: true when A sorts strictly after B as a version (sort -V).
+version_newer() { [[ $1 != "$2" && $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1) == "$1" ]]; }
+
+# : "${RK64_RAUC_CONF:=}" system.conf for `rauc info` (empty: rauc's default /etc/rauc/system.conf).
+: "${RK64_RAUC_CONF:=}"
+
+# bundle_version FILE: the version inside a bundle's signed manifest (`rauc info` checks the
+# signature against the keyring first). Sets BUNDLE_VERSION, or BUNDLE_ERROR and returns 1 (call
+# it directly, not in $(...), so the caller sees both).
+# shellcheck disable=SC2034 # BUNDLE_VERSION and BUNDLE_ERROR are read by the callers
+bundle_version() {
+  local out version
+  local -a conf=()
+  [[ -n $RK64_RAUC_CONF ]] && conf=("--conf=$RK64_RAUC_CONF")
+  BUNDLE_ERROR='' BUNDLE_VERSION=''
+  if ! out=$("$RAUC" info "${conf[@]}" --output-format=json "$1" 2>&1); then
+    BUNDLE_ERROR="rauc info refused the bundle: $(rauc_failure_reason "$out")"
+    return 1
+  fi
+  version=$(grep -v '^[^{]' <<<"$out" | "$JQ" -r '.version // empty | strings' 2>/dev/null) || version=''
+  if ! valid_version "$version"; then
+    BUNDLE_ERROR="the bundle's signed manifest has no valid version (1-64 of A-Z a-z 0-9 . _ + ~ -)"
+    return 1
+  fi
+  BUNDLE_VERSION=$version
+}
+
+# ---- Update server configuration ---------------------------------------------------------------
+# $RK64_CONFIG_DIR/update.conf, lines `key=value` (# comments): manifest_url (os-upgrade) and
+# ca_file (optional: PEM file of the one CA every download trusts; default: the system's CAs).
+: "${RK64_UPDATE_CONF:=$RK64_CONFIG_DIR/update.conf}"
+
+update_conf_value() { # update_conf_value KEY: the last value, surrounding blanks removed
+  [[ -f $RK64_UPDATE_CONF ]] || return 0
+  sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$RK64_UPDATE_CONF" | tail -n 1 | sed 's/[[:space:]]*$//'
 }
 
 # ---- Downloads ---------------------------------------------------------------------------------
 : "${CURL:=curl}"
 : "${RK64_CONNECT_TIMEOUT:=15}"
 
-# download URL FILE MAX_SECONDS [CURL-ARGS...]: fetch into FILE; on failure remove FILE, set
-# DOWNLOAD_ERROR to one phrase (refused, HTTP status, timeout, truncated, disk full) and return 1.
+# The device's scheme rule, shared with the console (docs/security.md): a source that starts with
+# `scheme://` (RFC 3986 scheme: a letter, then letters, digits, + - .; case-insensitive) is a URL;
+# of those only https is fetched. Anything else is a file name.
+is_url() { [[ $1 =~ ^[A-Za-z][A-Za-z0-9+.-]*:// ]]; }
+is_https_url() { [[ ${1,,} =~ ^https://[^[:space:]/?#]+([/?#][^[:space:]]*)?$ ]]; }
+
+# download URL FILE MAX_SECONDS MAX_BYTES: fetch over https (redirects too) into FILE, at most
+# MAX_BYTES; with ca_file in update.conf only that CA is trusted. On failure remove FILE, set
+# DOWNLOAD_ERROR to one phrase (refused, HTTP status, timeout, too large, truncated, disk full)
+# and return 1.
 # shellcheck disable=SC2034 # DOWNLOAD_ERROR is read by the callers
 download() {
-  local url=$1 file=$2 max=$3 code status
-  shift 3
+  local url=$1 file=$2 max=$3 max_bytes=$4 code status ca
+  local -a tls=()
   DOWNLOAD_ERROR=''
+  if ! is_https_url "$url"; then
+    DOWNLOAD_ERROR="refusing to fetch $(printf '%q' "$url"): only https:// URLs are allowed"
+    return 1
+  fi
+  ca=$(update_conf_value ca_file)
+  if [[ -n $ca ]]; then
+    if [[ ! -f $ca || ! -r $ca ]]; then
+      DOWNLOAD_ERROR="ca_file $ca (in $RK64_UPDATE_CONF) is not a readable file"
+      return 1
+    fi
+    tls=(--cacert "$ca" --capath /nonexistent)
+  fi
   status=0
-  code=$("$CURL" -sS -L --fail --connect-timeout "$RK64_CONNECT_TIMEOUT" --max-time "$max" \
-    --speed-limit 1 --speed-time "$max" -w '%{http_code}' -o "$file" "$@" "$url" 2>/dev/null) || status=$?
+  # The size cap holds whatever the server announces: curl stops at --max-filesize when the
+  # server sends a length, and the file size limit (ulimit -f, 1 KiB blocks; SIGXFSZ ignored so
+  # the write fails instead) stops a server that sends more than it announced or no length.
+  code=$(
+    trap '' XFSZ
+    ulimit -f $((max_bytes / 1024 + 1))
+    "$CURL" -sS -L --proto =https --proto-redir =https --max-redirs 5 --fail \
+      --connect-timeout "$RK64_CONNECT_TIMEOUT" --max-time "$max" --speed-limit 1 --speed-time "$max" \
+      --max-filesize "$max_bytes" "${tls[@]}" -w '%{http_code}' -o "$file" "$url" 2>/dev/null
+  ) || status=$?
+  if [[ $status -eq 0 && $(stat -c %s "$file") -gt $max_bytes ]] ||
+    [[ $status -eq 63 ]] || [[ $status -eq 23 && -f $file && $(stat -c %s "$file") -ge $max_bytes ]]; then
+    rm -f "$file"
+    DOWNLOAD_ERROR="$url is larger than the $max_bytes bytes allowed"
+    return 1
+  fi
   [[ $status -eq 0 ]] && return 0
   rm -f "$file"
   case $status in
+    1) DOWNLOAD_ERROR="refused a redirect away from https while fetching $url" ;;
     6) DOWNLOAD_ERROR="cannot resolve the host of $url" ;;
     7) DOWNLOAD_ERROR="connection refused by $url" ;;
     22) DOWNLOAD_ERROR="server answered HTTP $code for $url" ;;
     28) DOWNLOAD_ERROR="timed out after ${max}s fetching $url" ;;
     18) DOWNLOAD_ERROR="transfer of $url ended early (truncated)" ;;
     23) DOWNLOAD_ERROR="cannot write $file (disk full?)" ;;
+    47) DOWNLOAD_ERROR="too many redirects fetching $url" ;;
     52 | 56) DOWNLOAD_ERROR="connection to $url broke off" ;;
-    35 | 51 | 58 | 60) DOWNLOAD_ERROR="TLS failure talking to $url (curl exit $status)" ;;
+    35 | 51 | 58 | 60 | 77 | 83 | 90 | 91) DOWNLOAD_ERROR="TLS failure talking to $url (curl exit $status: certificate not trusted or handshake failed)" ;;
     *) DOWNLOAD_ERROR="download of $url failed (curl exit $status)" ;;
   esac
   return 1
