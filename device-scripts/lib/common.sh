@@ -239,3 +239,35 @@ download() {
 
 # free_bytes DIR: bytes available to an unprivileged-or-root writer in DIR's file system.
 free_bytes() { df -B1 --output=avail "$1" | tail -n 1 | tr -d ' '; }
+
+# ---- SSH on WAN --------------------------------------------------------------------------------
+# The flag is a regular file or nothing: empty means open until turned off; `expires=<epoch>`
+# means open until then (rk64-action ssh-wan on --for). Anything else at that path (a directory,
+# a symbolic link, a device, other content) is refused: SSH on WAN stays closed.
+: "${RK64_SSH_WAN_FLAG:=$RK64_CONFIG_DIR/ssh-wan-enabled}"
+
+# ssh_wan_read: sets SSH_WAN (on|off), SSH_WAN_EXPIRES (epoch, or empty when open without a time
+# limit), SSH_WAN_EXPIRED (1 when a time limit has passed) and SSH_WAN_ERROR (why the flag was refused).
+# shellcheck disable=SC2034 # read by the callers
+ssh_wan_read() {
+  local flag=$RK64_SSH_WAN_FLAG content
+  SSH_WAN=off SSH_WAN_EXPIRES='' SSH_WAN_EXPIRED=0 SSH_WAN_ERROR=''
+  if [[ -L $flag ]]; then
+    SSH_WAN_ERROR="$flag is a symbolic link, not a regular file: refused, SSH on WAN stays closed (remove it)"
+    return 0
+  fi
+  [[ -e $flag ]] || return 0
+  if [[ ! -f $flag ]]; then
+    SSH_WAN_ERROR="$flag is not a regular file ($(stat -c %F "$flag" 2>/dev/null || echo unknown type)): refused, SSH on WAN stays closed (remove it)"
+    return 0
+  fi
+  content=$(head -c 64 "$flag" | tr -d '[:space:]') || content='?'
+  if [[ -z $content ]]; then
+    SSH_WAN=on
+  elif [[ $content =~ ^expires=([0-9]{1,12})$ ]]; then
+    SSH_WAN_EXPIRES=$((10#${BASH_REMATCH[1]}))
+    if ((SSH_WAN_EXPIRES > $(date +%s))); then SSH_WAN=on; else SSH_WAN_EXPIRED=1; fi
+  else
+    SSH_WAN_ERROR="$flag holds something other than nothing or expires=<epoch>: refused, SSH on WAN stays closed"
+  fi
+}

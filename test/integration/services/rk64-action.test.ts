@@ -1,5 +1,7 @@
-// rk64-action, the device end of the console's actions, against a real rauc service; the firewall
-// actions run in a network namespace of their own so the host's ruleset is never touched.
+// rk64-action, the device end of the console's actions, against a real rauc service and an HTTPS
+// server with a CA the test makes (pinned in update.conf); the firewall actions run in a network
+// namespace of their own (eth0 WAN, eth1 LAN, with a client namespace on each) so the host's
+// ruleset is never touched.
 import {
   existsSync,
   mkdirSync,
@@ -7,9 +9,13 @@ import {
   readdirSync,
   renameSync,
   copyFileSync,
+  rmSync,
   statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +24,7 @@ import type { RaucEnv } from '../../lib/rauc-env.js';
 import { devPki, rootfsSlot, startRaucEnv } from '../../lib/rauc-env.js';
 import { deviceScripts, rootfsBin } from '../../lib/services-paths.js';
 import { run } from '../../lib/exec.js';
+import { makeTestCa } from '../../lib/tls.js';
 
 interface ActionLine {
   event: 'progress' | 'result';
@@ -35,19 +42,28 @@ interface LastAction {
 }
 
 let rauc: RaucEnv;
-let server: http.Server;
+let server: https.Server;
+let plain: http.Server;
+let plainRequests = 0;
 let base = '';
+let plainBase = '';
 let bundleV2 = '';
 let bundleV3 = '';
+let bundleOld = '';
+let bundleSame = '';
 let foreign = '';
 const lab = new NetnsLab();
 let fwNs = '';
+const ns = { wan: '', lan: '' };
+const GW = { wan: '192.0.2.1', lan: '172.20.30.1' } as const;
 
 const actionEnv = (): NodeJS.ProcessEnv => ({
   ...rauc.env,
   RK64_DETACH: 'setsid',
   RK64_REBOOT_CMD: `touch ${join(rauc.dir, 'rebooted')}`,
   RK64_FIREWALL_RULES: `${deviceScripts}/firewall/rk64.nft`,
+  RK64_RAUC_CONF: join(rauc.dir, 'system.conf'),
+  RK64_WAN_NETWORK: `${deviceScripts}/network/10-rk64-wan.network`,
 });
 const action = (args: string[]) =>
   run(rootfsBin('rk64-action'), args, { env: actionEnv(), timeoutMs: 60_000 });
@@ -72,10 +88,25 @@ function upload(bundle: string): string {
 
 beforeAll(async () => {
   rauc = await startRaucEnv();
+  // The running system's version (slot A came from the factory image, not from rauc).
+  mkdirSync(join(rauc.dir, 'etc'), { recursive: true });
+  writeFileSync(join(rauc.dir, 'etc', 'os-release'), 'ID=debian\nVERSION_ID="12"\nIMAGE_VERSION=1.5.0\n');
   bundleV2 = await rauc.bundle('2.0.0');
   bundleV3 = await rauc.bundle('3.0.0');
+  bundleOld = await rauc.bundle('1.0.0');
+  bundleSame = await rauc.bundle('1.5.0');
   foreign = await rauc.bundle('9.9.9', { pki: await devPki('foreign') });
-  server = http.createServer((req, res) => {
+  const ca = makeTestCa(rauc.dir, 'update-ca');
+  mkdirSync(join(rauc.dir, 'data', 'config'), { recursive: true });
+  writeFileSync(join(rauc.dir, 'data', 'config', 'update.conf'), `ca_file=${ca.caFile}\n`);
+  plain = http.createServer((_req, res) => {
+    plainRequests += 1;
+    res.writeHead(200);
+    res.end(readFileSync(bundleV3));
+  });
+  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+  plainBase = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+  server = https.createServer({ key: ca.key, cert: ca.cert }, (req, res) => {
     if (req.url === '/rk64-3.0.0.raucb') {
       const data = readFileSync(bundleV3);
       res.writeHead(200, { 'content-length': data.length });
@@ -86,12 +117,24 @@ beforeAll(async () => {
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fwNs = await lab.ns('act');
+  ns.wan = await lab.ns('wan');
+  ns.lan = await lab.ns('lan');
+  await lab.link(
+    { ns: fwNs, name: 'eth0', addr: `${GW.wan}/24` },
+    { ns: ns.wan, name: 'w0', addr: '192.0.2.2/24' },
+  );
+  await lab.link(
+    { ns: fwNs, name: 'eth1', addr: `${GW.lan}/24` },
+    { ns: ns.lan, name: 'l0', addr: '172.20.30.50/24' },
+  );
 });
 
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
+  plain?.closeAllConnections();
+  await new Promise((r) => plain?.close(r));
   await lab.destroy();
   await rauc?.stop();
 });
@@ -109,6 +152,17 @@ describe('rk64-action argument checking', () => {
     ['install', 'a', 'b'],
     ['reboot', 'now'],
     ['last', '-v'],
+    ['ssh-wan', 'on', '--for'],
+    ['ssh-wan', 'on', '--for', '0'],
+    ['ssh-wan', 'on', '--for', 'soon'],
+    ['ssh-wan', 'on', '--for', '8d'],
+    ['ssh-wan', 'off', '--for', '5m'],
+    ['install', '--allow-downgrade'],
+    // Only https is fetched; a scheme in any case is a URL, never a file name (RFC 3986).
+    ['install', 'http://127.0.0.1:9/rk64.raucb'],
+    ['install', 'FILE:///etc/hostname'],
+    ['install', 'gopher://127.0.0.1:9/_x'],
+    ['install', 'https://'],
   ];
   for (const args of usage) {
     it(`exits 2 with a usage line for: ${args.join(' ') || '(nothing)'}`, async () => {
@@ -237,8 +291,8 @@ describe('rk64-action install', () => {
     expect(JSON.parse(printed.stdout)).toEqual(last());
   });
 
-  it('installs from an http URL, downloading into uploads/', async () => {
-    const r = await action(['install', `${base}/rk64-3.0.0.raucb`]);
+  it('installs from an https URL (scheme in capitals: case-insensitive), downloading into uploads/', async () => {
+    const r = await action(['install', `${base.replace('https', 'HTTPS')}/rk64-3.0.0.raucb`]);
     expect(r.code, r.stderr).toBe(0);
     const events = lines(r.stdout);
     expect(events[0]?.message).toContain('starting install');
@@ -264,7 +318,8 @@ describe('rk64-action install', () => {
     expect(r.code).toBe(3);
     const result = lines(r.stdout).at(-1);
     expect(result).toMatchObject({ event: 'result', ok: false });
-    expect(result?.message).toMatch(/^rauc install failed: /);
+    // The signature is checked when the signed version is read, before anything is installed.
+    expect(result?.message).toMatch(/^rauc info refused the bundle: .*signature/i);
     expect(rauc.slotSums()).toEqual(before);
   });
 
@@ -279,6 +334,150 @@ describe('rk64-action install', () => {
     expect(await waitFor(() => last().ok !== null, 30_000, 200)).toBe(true);
     expect(last()).toMatchObject({ ok: true, percent: 100 });
     expect(rootfsSlot(await rauc.raucStatus(), 'B').slot_status?.bundle?.version).toBe('2.0.0');
+  });
+});
+
+describe('rk64-action install: https only, no downgrade, one at a time', () => {
+  it('refuses a plain-http URL without contacting the server (exit 2)', async () => {
+    const r = await action(['install', `${plainBase}/rk64-3.0.0.raucb`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('only https:// URLs are fetched');
+    expect(plainRequests).toBe(0);
+  });
+
+  for (const [what, version] of [
+    ['older than', '1.0.0'],
+    ['equal to', '1.5.0'],
+  ] as const) {
+    it(`refuses a signed bundle ${what} the running version (1.5.0), slots unchanged`, async () => {
+      const before = rauc.slotSums();
+      const path = upload(version === '1.0.0' ? bundleOld : bundleSame);
+      const r = await action(['install', path]);
+      expect(r.code, r.stdout).toBe(3);
+      expect(lines(r.stdout).at(-1)).toMatchObject({
+        event: 'result',
+        ok: false,
+        message: `the bundle is version ${version}, not newer than the running 1.5.0: refusing a downgrade (rk64-action install --allow-downgrade installs it anyway)`,
+      });
+      expect(rauc.slotSums()).toEqual(before);
+      expect(existsSync(path)).toBe(false); // an uploaded bundle goes whatever the result
+    });
+  }
+
+  it('installs an older signed bundle with --allow-downgrade, saying so', async () => {
+    const r = await action(['install', '--allow-downgrade', upload(bundleOld)]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(lines(r.stdout).map((e) => e.message)).toContain(
+      'installing version 1.0.0 over the running 1.5.0: downgrade allowed',
+    );
+    expect(rootfsSlot(await rauc.raucStatus(), 'B').slot_status?.bundle?.version).toBe('1.0.0');
+  });
+
+  it('two installs at once: one runs, the other is refused without touching its log or result', async () => {
+    const first = upload(bundleV2);
+    const second = join(uploads(), 'second.raucb');
+    copyFileSync(bundleV3, second);
+    const [a, b] = await Promise.all([action(['install', first]), action(['install', second])]);
+    const results = [a, b].map((r) => lines(r.stdout).filter((e) => e.event === 'result'));
+    for (const r of results) expect(r).toHaveLength(1);
+    const ok = results.filter((r) => r[0]?.ok === true);
+    const refused = results.filter((r) => r[0]?.message === 'another install is running');
+    expect(ok, JSON.stringify(results)).toHaveLength(1);
+    expect(refused, JSON.stringify(results)).toHaveLength(1);
+    // The log and the result are the winner's alone.
+    const log = readFileSync(join(rauc.dir, 'data', 'rk64', 'last-action.log'), 'utf8');
+    expect(log.split('\n').filter((l) => l.includes('"event":"result"'))).toHaveLength(1);
+    expect(log.match(/starting install of/g)).toHaveLength(1);
+    expect(last()).toMatchObject({ ok: true, percent: 100 });
+    rmSync(second, { force: true });
+  });
+});
+
+describe('rk64-action ssh-wan: dead-man switch, refused flags, WAN connections dropped', () => {
+  const inNs = (args: string[]) =>
+    lab.exec(fwNs, rootfsBin('rk64-action'), args, { env: actionEnv(), timeoutMs: 30_000 });
+  const flag = () => join(rauc.dir, 'data', 'config', 'ssh-wan-enabled');
+  const wanChain = async () =>
+    (await lab.execOk(fwNs, 'nft', ['list', 'chain', 'inet', 'rk64', 'input_wan'])).stdout;
+
+  it('on --for 3s: the rule carries the deadline, and SSH on WAN ends by itself unconfirmed', async () => {
+    const r = await inNs(['ssh-wan', 'on', '--for', '3s']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(flag(), 'utf8')).toMatch(/^expires=\d+\n$/);
+    expect(await wanChain()).toMatch(/tcp dport 22 meta time < .* accept comment "rk64-ssh-wan"/);
+    expect(await waitFor(() => !existsSync(flag()), 10_000, 200)).toBe(true);
+    expect(await waitFor(async () => !(await wanChain()).includes('rk64-ssh-wan'), 5000, 200)).toBe(true);
+  });
+
+  it('on --for 3s then confirm: stays open past the deadline', async () => {
+    expect((await inNs(['ssh-wan', 'on', '--for', '3s'])).code).toBe(0);
+    const r = await inNs(['ssh-wan', 'confirm']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(flag(), 'utf8')).toBe('');
+    await new Promise((res) => setTimeout(res, 5000));
+    expect(existsSync(flag())).toBe(true);
+    expect(await wanChain()).toMatch(/tcp dport 22 accept comment "rk64-ssh-wan"/);
+    expect((await inNs(['ssh-wan', 'off'])).code).toBe(0);
+  });
+
+  it('confirm with SSH on WAN closed fails (exit 3)', async () => {
+    const r = await inNs(['ssh-wan', 'confirm']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('nothing to confirm');
+  });
+
+  it('a flag that is a directory: refused with a clear error, treated as off; off removes it', async () => {
+    mkdirSync(flag());
+    let r = await lab.exec(fwNs, `${deviceScripts}/rootfs/firewall-apply`, [], { env: actionEnv() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /error: .*ssh-wan-enabled is not a regular file \(directory\): refused, SSH on WAN stays closed/,
+    );
+    expect(await wanChain()).not.toContain('rk64-ssh-wan');
+    r = await inNs(['ssh-wan', 'on']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('is not a regular file');
+    r = await inNs(['ssh-wan', 'off']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(flag())).toBe(false);
+  });
+
+  it('a flag that is a symbolic link: refused, treated as off; off removes the link only', async () => {
+    const target = join(rauc.dir, 'link-target');
+    writeFileSync(target, '');
+    symlinkSync(target, flag());
+    const r = await lab.exec(fwNs, `${deviceScripts}/rootfs/firewall-apply`, [], { env: actionEnv() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/error: .*ssh-wan-enabled is a symbolic link, not a regular file/);
+    expect(await wanChain()).not.toContain('rk64-ssh-wan');
+    expect((await inNs(['ssh-wan', 'off'])).code).toBe(0);
+    expect(existsSync(target)).toBe(true);
+  });
+
+  it('off drops the open SSH connections that came in on the WAN, not those from the LAN', async () => {
+    expect((await inNs(['ssh-wan', 'on'])).code).toBe(0);
+    // A port-22 server forking one process per connection, as sshd does (EXEC:cat: idle echo).
+    const sshd = lab.daemon(fwNs, 'port22', 'socat', ['TCP-LISTEN:22,fork,reuseaddr', 'EXEC:cat']);
+    await waitFor(
+      async () => (await lab.exec(fwNs, 'ss', ['-Htln', 'sport = :22'])).stdout.includes(':22'),
+      5000,
+    );
+    const fromWan = lab.daemon(ns.wan, 'wan-client', 'socat', [`TCP4:${GW.wan}:22`, 'EXEC:cat']);
+    const fromLan = lab.daemon(ns.lan, 'lan-client', 'socat', [`TCP4:${GW.lan}:22`, 'EXEC:cat']);
+    const established = async () =>
+      (await lab.exec(fwNs, 'ss', ['-Htn', 'state', 'established', '( sport = :22 )'])).stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean).length;
+    expect(await waitFor(async () => (await established()) === 2, 5000)).toBe(true);
+    const r = await inNs(['ssh-wan', 'off']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('dropped 1 SSH connection(s) that came in on the WAN (eth0)');
+    expect(await waitFor(() => !fromWan.alive(), 5000)).toBe(true);
+    expect(fromLan.alive()).toBe(true);
+    expect(sshd.alive()).toBe(true);
+    await fromLan.stop();
+    await sshd.stop();
   });
 });
 
