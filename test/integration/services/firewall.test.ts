@@ -124,7 +124,7 @@ describe('firewall (shipped ruleset, real nft, namespaces)', () => {
   it('firewall-apply loads table inet rk64 without the SSH-on-WAN rule', async () => {
     const r = await applyFirewall();
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('SSH on WAN (eth0) is closed');
+    expect(r.stderr).toContain('SSH on WAN is closed');
     const listed = await lab.execOk(ns.gw, 'nft', ['list', 'chain', 'inet', 'rk64', 'input_wan']);
     expect(listed.stdout).not.toContain('rk64-ssh-wan');
   });
@@ -163,6 +163,26 @@ describe('firewall (shipped ruleset, real nft, namespaces)', () => {
     expect(after.stdout).not.toContain('rk64-ssh-wan');
     // Reloading replaces the table: exactly one inet rk64 table, one input chain.
     expect(after.stdout.match(/table inet rk64/g)).toHaveLength(1);
+  });
+
+  it('--check fails without table inet rk64 (what sshd and networkd run before starting)', async () => {
+    let r = await lab.exec(ns.gw, rootfsBin('firewall-apply'), ['--check'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    await lab.execOk(ns.gw, 'nft', ['delete', 'table', 'inet', 'rk64']);
+    r = await lab.exec(ns.gw, rootfsBin('firewall-apply'), ['--check'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('table inet rk64 is not loaded: refusing to go on without the firewall');
+  });
+
+  it('--ensure (the periodic check) re-applies a missing table and reports it', async () => {
+    expect(await lab.probe(ns.wan, 'tcp', GW.wan, 80)).toBe(true); // no table: open
+    let r = await lab.exec(ns.gw, rootfsBin('firewall-apply'), ['--ensure'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('table inet rk64 was missing; re-applied it');
+    expect(await lab.probe(ns.wan, 'tcp', GW.wan, 80)).toBe(false);
+    expect(await lab.probe(ns.wan, 'tcp', GW.wan, 443)).toBe(true);
+    r = await lab.exec(ns.gw, rootfsBin('firewall-apply'), ['--ensure'], { env });
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('a broken ruleset is refused and the loaded one stays', async () => {

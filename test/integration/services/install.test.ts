@@ -62,7 +62,13 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
       expected.add(['rk64-status', 'rk64-action'].includes(f) ? `usr/bin/${f}` : `usr/lib/rk64/${f}`);
     }
     for (const f of listed('lib')) expected.add(`usr/lib/rk64/lib/${f}`);
-    for (const f of listed('systemd')) expected.add(`usr/lib/systemd/system/${f}`);
+    for (const f of listed('systemd')) {
+      if (!f.endsWith('.d')) expected.add(`usr/lib/systemd/system/${f}`);
+      else
+        for (const c of readdirSync(join(deviceScripts, 'systemd', f)))
+          for (const as of f === 'sshd.service.d' ? [f, 'ssh.service.d'] : [f])
+            expected.add(`usr/lib/systemd/system/${as}/${c}`);
+    }
     for (const f of listed('network')) expected.add(`etc/systemd/network/${f}`);
     for (const f of [...listed('lan'), ...listed('firewall')]) expected.add(`etc/rk64/${f}`);
     expected.add('etc/rauc/system.conf');
@@ -83,11 +89,16 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
     expect(files.some((f) => /build-bundle|make-dev-ca|make-squashfs|build-image/.test(f))).toBe(false);
   });
 
-  it('substitutes @bindir@, @libexecdir@, @sysconfdir@ in units', () => {
-    for (const unit of readdirSync(join(root, 'usr/lib/systemd/system'))) {
+  it('substitutes @bindir@, @libexecdir@, @sysconfdir@ in units and drop-ins', () => {
+    for (const unit of filesUnder(join(root, 'usr/lib/systemd/system'))) {
       const text = readFileSync(join(root, 'usr/lib/systemd/system', unit), 'utf8');
       expect(text, unit).not.toMatch(/@[a-z]+@/);
     }
+    // One drop-in serves both names of the SSH daemon's unit (NixOS sshd, Debian ssh).
+    for (const unit of ['sshd.service.d', 'ssh.service.d', 'systemd-networkd.service.d'])
+      expect(
+        readFileSync(join(root, 'usr/lib/systemd/system', unit, 'rk64-firewall.conf'), 'utf8'),
+      ).toContain('ExecStartPre=+/usr/lib/rk64/firewall-apply --check');
     expect(readFileSync(join(root, 'usr/lib/systemd/system/os-verification.service'), 'utf8')).toContain(
       'ExecStart=/usr/lib/rk64/os-verification',
     );
@@ -127,7 +138,9 @@ describe('install (flake layout: P=$out, E=$out/etc)', () => {
     const out = join(dir, 'out');
     await runOk(`${deviceScripts}/install`, ['--destdir', '', '--prefix', out, '--sysconfdir', `${out}/etc`]);
     const unitDir = join(out, 'lib/systemd/system');
-    const units = readdirSync(unitDir).map((u) => join(unitDir, u));
+    const units = readdirSync(unitDir)
+      .filter((u) => !u.endsWith('.d'))
+      .map((u) => join(unitDir, u));
     const r = await run('systemd-analyze', ['verify', ...units], {
       env: { ...process.env, SYSTEMD_LOG_LEVEL: 'notice' },
     });
