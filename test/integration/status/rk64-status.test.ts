@@ -5,7 +5,7 @@
 // in the formats the kernel / dnsmasq / os-verification write.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,15 @@ async function envImage(name: string, vars: Record<string, string>): Promise<str
   const config = join(dir, `${name}.config`);
   await writeFile(config, `${join(dir, `${name}.env`)} 0x0 0x4000\n`);
   return config;
+}
+
+/** The document as printed (with fields the console's validator does not know yet), and the raw text. */
+async function rawStatus(
+  env: Record<string, string>,
+): Promise<{ raw: Record<string, unknown>; text: string }> {
+  const result = await run(SCRIPT, [], { env: { PATH: process.env.PATH, ...env }, timeoutMs: 60_000 });
+  expect(result.code, result.stderr).toBe(0);
+  return { raw: JSON.parse(result.stdout) as Record<string, unknown>, text: result.stdout };
 }
 
 async function status(env: Record<string, string>): Promise<{ doc: GatewayStatus; stderr: string }> {
@@ -342,5 +351,87 @@ describe('rk64-status', () => {
         'watchdog.runtimeWatchdogSeconds',
       ].sort(),
     );
+  });
+
+  it('one malformed lease line, a huge expiry or a hostile host name costs only that piece', async () => {
+    const leases = join(dir, 'hostile.leases');
+    await writeFile(
+      leases,
+      [
+        '1764150000 3c:22:fb:11:22:33 172.20.30.57 laptop 01:3c:22:fb:11:22:33',
+        'this is not a lease',
+        '99999999999999999999 02:00:00:aa:bb:01 172.20.30.11 far-future *',
+        '1764150000 02:00:00:aa:bb:02 172.20.30.12 \u001b]0;pwned\u0007 *',
+        '1764150000 02:00:00:aa:bb:03 172.20.30.13 under_score.example *',
+        '',
+      ].join('\n'),
+    );
+    const { raw, text } = await rawStatus(gatewayEnv({ RK64_LEASES_FILE: leases }));
+    // Only newlines between JSON tokens: no raw control byte anywhere in the document.
+    // eslint-disable-next-line no-control-regex -- the point of the check
+    expect(text.replaceAll('\n', '')).not.toMatch(/[\u0000-\u001f\u007f]/);
+    const doc = validateStatus(raw);
+    expect(doc.rauc).not.toBeNull();
+    expect(doc.leases).toEqual([
+      { mac: '3c:22:fb:11:22:33', ip: '172.20.30.57', hostname: 'laptop', expiresAt: '2025-11-26T09:40:00Z' },
+      { mac: '02:00:00:aa:bb:01', ip: '172.20.30.11', hostname: 'far-future', expiresAt: null },
+      { mac: '02:00:00:aa:bb:02', ip: '172.20.30.12', hostname: null, expiresAt: '2025-11-26T09:40:00Z' },
+      { mac: '02:00:00:aa:bb:03', ip: '172.20.30.13', hostname: null, expiresAt: '2025-11-26T09:40:00Z' },
+    ]);
+    expect(doc.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'leases', reason: `line 2 of ${leases} is not a dnsmasq lease: skipped` },
+        { field: 'leases[1].expiresAt', reason: 'the lease expiry is not a usable time' },
+        { field: 'leases[2].hostname', reason: 'the DHCP client sent something that is not a host name' },
+        { field: 'leases[3].hostname', reason: 'the DHCP client sent something that is not a host name' },
+      ]),
+    );
+  });
+
+  it('a collector printing something that is not JSON makes only its field null, with a reason', async () => {
+    const ip = await script(join(dir, 'bin', 'ip-garbage'), 'echo "not json at all"');
+    const { doc } = await status(gatewayEnv({ IP: ip }));
+    expect(doc.links).toBeNull();
+    expect(doc.rauc).not.toBeNull();
+    expect(doc.leases).not.toBeNull();
+    expect(doc.errors).toContainEqual({
+      field: 'links',
+      reason: 'rk64-status could not read it (its collector failed)',
+    });
+  });
+
+  it('sshOnWan.expiresAt: the deadline of ssh-wan on --for, null without one', async () => {
+    const flag = join(dir, 'data', 'config', 'ssh-wan-enabled');
+    const deadline = Math.floor(Date.now() / 1000) + 600;
+    await writeFile(flag, `expires=${deadline}\n`);
+    let { raw } = await rawStatus(gatewayEnv());
+    expect(raw.sshOnWan).toMatchObject({
+      enabled: true,
+      expiresAt: new Date(deadline * 1000).toISOString().replace('.000Z', 'Z'),
+    });
+    await writeFile(flag, `expires=${deadline - 1200}\n`); // passed: closed
+    ({ raw } = await rawStatus(gatewayEnv()));
+    expect(raw.sshOnWan).toMatchObject({ enabled: false, expiresAt: null });
+    await writeFile(flag, '');
+    ({ raw } = await rawStatus(gatewayEnv()));
+    expect(raw.sshOnWan).toMatchObject({ enabled: true, expiresAt: null });
+  });
+
+  it('an SSH-on-WAN flag that is a directory or a symbolic link counts as off, with the reason', async () => {
+    const flag = join(dir, 'data', 'config', 'ssh-wan-enabled');
+    await rm(flag, { force: true });
+    await mkdir(flag);
+    let { raw } = await rawStatus(gatewayEnv());
+    expect(raw.sshOnWan).toMatchObject({ enabled: false });
+    expect(raw.errors).toContainEqual({
+      field: 'sshOnWan.enabled',
+      reason: `${flag} is not a regular file (directory): refused, SSH on WAN stays closed (remove it)`,
+    });
+    await rm(flag, { recursive: true });
+    await symlink(join(dir, 'VERSION'), flag);
+    ({ raw } = await rawStatus(gatewayEnv()));
+    expect(raw.sshOnWan).toMatchObject({ enabled: false });
+    await rm(flag);
+    await writeFile(flag, '');
   });
 });
