@@ -29,6 +29,7 @@ export async function installAndRollBack(
   timeoutMs: number,
 ): Promise<RollbackRun> {
   server.serveFile(`${bundle.name}.raucb`, bundle.path);
+  await gw.sshOk(server.gatewaySetup()); // rk64-action fetches https only, with the pinned CA
   const install = await gw.install(server.guestUrl(`${bundle.name}.raucb`));
   if (install.code !== 0) {
     throw new Error(

@@ -17,6 +17,7 @@ import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordMeasurement } from '../../lib/e2e-measure.js';
+import { GATEWAY_CA_FILE } from '../../lib/e2e-server.js';
 import { startScenario } from '../../lib/e2e-scenario.js';
 import type { Scenario } from '../../lib/e2e-scenario.js';
 import { seededRandom } from '../../lib/seeded-random.js';
@@ -93,9 +94,13 @@ beforeAll(async () => {
   s = await startScenario('power', title);
   const { gw, server, variants } = s;
   server.serveFile('v2.raucb', variants.bundles.v2.path);
-  await gw.sshOk(`mkdir -p /data/e2e && curl -sSf -o ${BUNDLE} '${server.guestUrl('v2.raucb')}'`, {
-    timeoutMs: 600_000,
-  });
+  await gw.sshOk(server.gatewaySetup());
+  await gw.sshOk(
+    `mkdir -p /data/e2e && curl -sSf --cacert ${GATEWAY_CA_FILE} -o ${BUNDLE} '${server.guestUrl('v2.raucb')}'`,
+    {
+      timeoutMs: 600_000,
+    },
+  );
   // Data that must survive every cut.
   markerSum =
     (

@@ -1,6 +1,6 @@
 // Scenario 1, update and confirm: a signed v2 bundle (the gateway's own root with IMAGE_VERSION=2)
-// served over HTTP from 127.0.0.1 (10.0.2.2 inside QEMU); the gateway's os-upgrade finds it in the
-// manifest, downloads, installs to slot B and reboots; U-Boot boots B; os-verification checks the
+// served over HTTPS from 127.0.0.1 (10.0.2.2 inside QEMU; the gateway pins the server's test CA);
+// the gateway's os-upgrade finds it in the manifest, downloads, installs to slot B and reboots; U-Boot boots B; os-verification checks the
 // gateway and marks B good; the status shows B booted, primary and good, A good, version 2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootAttempts } from '../../lib/e2e-gateway.js';
@@ -29,9 +29,7 @@ describe(title, () => {
     const v2 = variants.bundles.v2;
     server.serveFile('bundles/v2.raucb', v2.path);
     server.setManifest({ version: '2', url: 'bundles/v2.raucb', size: v2.size, sha256: v2.sha256 });
-    await gw.sshOk(
-      `mkdir -p /data/config && printf 'manifest_url=%s\\n' '${server.guestUrl('manifest.json')}' >/data/config/update.conf`,
-    );
+    await gw.sshOk(server.gatewaySetup());
 
     const bootId = await gw.bootId();
     const started = Date.now();
