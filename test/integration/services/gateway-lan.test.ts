@@ -304,7 +304,7 @@ describe('rk64-status (core) reads what the services wrote', () => {
     expect(status.health).toMatchObject({ state: 'failed' });
     expect(status.health?.detail).toContain('dnsmasq');
     expect(status.leases?.map((l) => l.ip).some((ip) => ip.startsWith('172.20.30.'))).toBe(true);
-    expect(status.sshOnWan).toEqual({ enabled: false, firewallAllows: false });
+    expect(status.sshOnWan).toEqual({ enabled: false, expiresAt: null, firewallAllows: false });
     expect(status.rauc?.bootedSlot).toBe('A');
     expect(status.bootState?.attemptsLeft.A).toBe(2);
   });

@@ -14,6 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -325,12 +326,21 @@ describe('rk64-action install', () => {
 
   it('keeps installing when the caller goes away (SSH disconnect)', async () => {
     const path = upload(bundleV2);
-    const child = run('bash', ['-c', 'exec "$0" install "$1"', rootfsBin('rk64-action'), path], {
-      env: actionEnv(),
-      timeoutMs: 400, // the caller is killed early, like a dropped SSH session
-    });
-    const r = await child;
-    expect(r.signal).toBe('SIGKILL');
+    const caller = spawn(rootfsBin('rk64-action'), ['install', path], { env: actionEnv(), stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((res) =>
+      caller.on('exit', (_c, signal) => res(signal)),
+    );
+    // The caller is killed as soon as the worker has started, like a dropped SSH session.
+    const log = join(rauc.dir, 'data', 'rk64', 'last-action.log');
+    expect(
+      await waitFor(
+        () => existsSync(log) && readFileSync(log, 'utf8').includes(`starting install of ${path}`),
+        20_000,
+        50,
+      ),
+    ).toBe(true);
+    caller.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
     expect(await waitFor(() => last().ok !== null, 30_000, 200)).toBe(true);
     expect(last()).toMatchObject({ ok: true, percent: 100 });
     expect(rootfsSlot(await rauc.raucStatus(), 'B').slot_status?.bundle?.version).toBe('2.0.0');
@@ -409,12 +419,13 @@ describe('rk64-action ssh-wan: dead-man switch, refused flags, WAN connections d
     expect(await waitFor(async () => !(await wanChain()).includes('rk64-ssh-wan'), 5000, 200)).toBe(true);
   });
 
-  it('on --for 3s then confirm: stays open past the deadline', async () => {
-    expect((await inNs(['ssh-wan', 'on', '--for', '3s'])).code).toBe(0);
+  it('on --for 8s then confirm: stays open past the deadline', async () => {
+    const started = Date.now();
+    expect((await inNs(['ssh-wan', 'on', '--for', '8s'])).code).toBe(0);
     const r = await inNs(['ssh-wan', 'confirm']);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(flag(), 'utf8')).toBe('');
-    await new Promise((res) => setTimeout(res, 5000));
+    await new Promise((res) => setTimeout(res, started + 10_000 - Date.now()));
     expect(existsSync(flag())).toBe(true);
     expect(await wanChain()).toMatch(/tcp dport 22 accept comment "rk64-ssh-wan"/);
     expect((await inNs(['ssh-wan', 'off'])).code).toBe(0);
