@@ -98,6 +98,6 @@ describe('fleet', () => {
       return n * 10;
     });
     expect(peak).toBe(2);
-    expect(results.map((r) => (r.ok ? r.value : r.error.kind))).toEqual([10, 'refused', 30, 'remote', 50]);
+    expect(results.map((r) => (r.ok ? r.value : r.error.kind))).toEqual([10, 'refused', 30, 'internal', 50]);
   });
 });
