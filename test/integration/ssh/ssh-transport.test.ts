@@ -177,6 +177,21 @@ describe('ssh transport', () => {
     expect(await readFile(stale, 'utf8')).not.toContain(sshd.hostKey.blob.toString('base64'));
   });
 
+  it('accept-new never records a new key type for a known host (a downgrade path)', async () => {
+    const ecdsa = await makeKey(dir, 'known_ecdsa_host_key', 'ecdsa');
+    const known = join(dir, 'known_hosts_other_type');
+    const line = `[127.0.0.1]:${sshd.port} ${ecdsa.type} ${ecdsa.blob.toString('base64')}\n`;
+    await writeFile(known, line);
+    const error = await rejection(
+      connectSsh(target(), opts({ knownHostsPath: known, acceptNewHostKey: true })),
+    );
+    expect(error.kind).toBe('host-key-changed');
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toContain('never a new key type for a known host');
+    expect(error.message).toContain('ecdsa-sha2-nistp256 keys only');
+    expect(await readFile(known, 'utf8')).toBe(line);
+  });
+
   it('accepts a hashed known_hosts entry (ssh-keygen -H)', async () => {
     const hashed = join(dir, 'known_hosts_hashed');
     await writeFile(hashed, `${sshd.knownHostsLine}\n`);
