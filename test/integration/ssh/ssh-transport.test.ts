@@ -70,6 +70,23 @@ describe('ssh transport', () => {
     }
   });
 
+  it('a command that prints without end is stopped at the output cap with a clear error', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const out = await rejection(t.exec('yes gateway-output', { maxOutputBytes: 64 * 1024 }));
+      expect(out.kind).toBe('protocol');
+      expect(out.message).toContain("'yes gateway-output' printed more than 64 KiB on stdout; stopped it");
+      const err = await rejection(t.exec('yes oops >&2', { maxOutputBytes: 64 * 1024 }));
+      expect(err.message).toContain('more than 64 KiB on stderr');
+      // The default cap: 8 MiB streamed is refused, and the connection stays usable.
+      const big = await rejection(t.exec('head -c 8388608 /dev/zero'));
+      expect(big.message).toContain('printed more than 4096 KiB on stdout');
+      expect((await t.exec('echo still usable')).stdout).toBe('still usable\n');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('times out a command that does not finish', async () => {
     const t = await connectSsh(target(), opts());
     try {
