@@ -139,7 +139,7 @@ async function tuiCommand(
   if (!io.stdout.isTTY || !io.stdin.isTTY) {
     throw new Rk64Error('usage', 'interactive mode needs a terminal', 'use --batch or --json');
   }
-  return runInteractive({ target, connect, readOnly: flags.readOnly, timeoutMs });
+  return runInteractive({ target, connect, readOnly: flags.readOnly, timeoutMs, debug: args.debug === true });
 }
 
 async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
