@@ -1,6 +1,7 @@
 // `rk64 break-glass serial:/dev/ttyUSB0`: physical recovery on the serial console (see
 // src/core/actions-break-glass.ts and docs/console.md). Progress on stderr, the result on stdout.
 import { Rk64Error } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import type { Target } from '../core/target.js';
 
 export interface BreakGlassArgs {
@@ -24,10 +25,10 @@ export async function breakGlassCommand(
     path: target.path,
     baud: target.baud,
     waitForUbootMs: args.wait * 1000,
-    log: (line) => io.stderr.write(`rk64 break-glass: ${line}\n`),
+    log: (line) => io.stderr.write(`rk64 break-glass: ${printable(line)}\n`),
   });
   io.stdout.write(
-    `_RUT_OH_=1 set at the U-Boot prompt (${result.uboot}) and booted; the gateway comes up with a root ` +
+    `_RUT_OH_=1 set at the U-Boot prompt (${printable(result.uboot)}) and booted; the gateway comes up with a root ` +
       `autologin on ${target.path} for this boot only; connect with: screen ${target.path} ${target.baud}\n`,
   );
   return 0;

@@ -17,6 +17,8 @@ export interface GlobalArgs {
   baud?: number;
   timeout: number;
   'known-hosts'?: string;
+  /** Print the stack of a console bug (exit 70). */
+  debug?: boolean;
 }
 
 export type CliCommand =
@@ -41,6 +43,7 @@ const GLOBAL_OPTIONS: Record<string, OptionKind> = {
   baud: 'baud',
   timeout: 'number',
   'known-hosts': 'string',
+  debug: 'boolean',
 };
 
 const COMMAND_OPTIONS: Record<'status' | 'tui', Record<string, OptionKind>> = {
@@ -118,6 +121,7 @@ export function parseHotPath(argv: readonly string[]): CliCommand | undefined {
   if (timeout <= 0) return undefined;
   const args: GlobalArgs = {
     'accept-new-host-key': values['accept-new-host-key'] === true,
+    debug: values.debug === true,
     timeout,
   };
   for (const key of ['config', 'jump', 'known-hosts'] as const) {

@@ -10,6 +10,8 @@ export interface InteractiveOptions {
   connect: ConnectOptions;
   readOnly: boolean;
   timeoutMs: number;
+  /** Print the stack of a console bug (exit 70) after the dashboard ends. */
+  debug?: boolean;
 }
 
 /** Run the interactive dashboard until the user quits; resolves to the process exit code. */
@@ -22,6 +24,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     fetchStatus: (transport, signal) =>
       fetchStatus(transport, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) }),
     readOnly: options.readOnly,
+    debug: options.debug === true,
     lowBandwidth: target.kind === 'serial',
     ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
   });

@@ -6,7 +6,8 @@ import { loadConfig, defaultConfigPath, resolveTarget } from '../core/config.js'
 import type { ConnectOptions } from '../core/connect.js';
 import { openTransport } from '../core/connect.js';
 import { ExitCode, Rk64Error } from '../core/errors.js';
-import { asRk64Error, runFleet } from '../core/fleet.js';
+import { asRk64Error, internalStack, runFleet } from '../core/fleet.js';
+import { printable, shown } from '../core/printable.js';
 import type { FleetResult } from '../core/fleet.js';
 import type { GatewayStatus } from '../core/status/schema.js';
 import { fetchStatus } from '../core/status/fetch.js';
@@ -32,7 +33,7 @@ async function connectOptionsFor(args: GlobalArgs, io: CliIo): Promise<ConnectOp
       acceptNewHostKey: args['accept-new-host-key'],
       connectTimeoutMs: timeoutMs,
       env: io.env,
-      log: (line) => io.stderr.write(`rk64: ${line}\n`),
+      log: (line) => io.stderr.write(`rk64: ${printable(line)}\n`),
       ...(args['known-hosts'] ? { knownHostsPath: args['known-hosts'] } : {}),
       ...(args.identity !== undefined ? { identityFiles: [args.identity].flat() } : {}),
     },
@@ -63,6 +64,12 @@ async function statusOf(target: Target, connect: ConnectOptions, timeoutMs: numb
   } finally {
     await transport.close();
   }
+}
+
+/** With --debug, the stack of a console bug (exit 70) after its error line. */
+function writeStack(error: Rk64Error, args: { debug?: boolean }, io: CliIo): void {
+  const stack = internalStack(error);
+  if (args.debug && stack) io.stderr.write(`${stack}\n`);
 }
 
 function errorJson(error: Rk64Error): Record<string, string | number | null> {
@@ -98,12 +105,13 @@ async function statusCommand(
       io.stdout.write(
         json
           ? `${JSON.stringify({ target: name, status: result.value })}\n`
-          : renderStatusText(name, result.value, { color }),
+          : renderStatusText(printable(name), shown(result.value), { color }),
       );
     } else {
-      io.stderr.write(`rk64: ${name}: ${result.error.toLine()}\n`);
+      io.stderr.write(`rk64: ${printable(name)}: ${result.error.toLine()}\n`);
+      writeStack(result.error, args, io);
       if (json) io.stdout.write(`${JSON.stringify({ target: name, error: errorJson(result.error) })}\n`);
-      else io.stdout.write(`${name}: ${result.error.message}\n`);
+      else io.stdout.write(`${printable(name)}: ${result.error.message}\n`);
     }
   });
   return fleetExitCode(results);
@@ -124,14 +132,14 @@ async function tuiCommand(
     io.stdout.write(
       flags.json
         ? `${JSON.stringify(status, null, 2)}\n`
-        : renderStatusText(target.name, status, { color: useColor(io.stdout, io.env) }),
+        : renderStatusText(printable(target.name), shown(status), { color: useColor(io.stdout, io.env) }),
     );
     return ExitCode.ok;
   }
   if (!io.stdout.isTTY || !io.stdin.isTTY) {
     throw new Rk64Error('usage', 'interactive mode needs a terminal', 'use --batch or --json');
   }
-  return runInteractive({ target, connect, readOnly: flags.readOnly, timeoutMs });
+  return runInteractive({ target, connect, readOnly: flags.readOnly, timeoutMs, debug: args.debug === true });
 }
 
 async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
@@ -159,6 +167,8 @@ export async function main(
   } catch (error) {
     const e = asRk64Error(error);
     io.stderr.write(`rk64: ${e.toLine()}\n`);
+    // The flag is read from argv itself: the bug may sit in the parsers.
+    writeStack(e, { debug: argv.includes('--debug') }, io);
     return e.exitCode;
   }
 }

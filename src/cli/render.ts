@@ -1,6 +1,7 @@
 // Plain-text rendering of a status document for `rk64 status` and `rk64 tui --batch`.
 // No React, no Ink: this runs in scripts and over dumb terminals. Colour only when asked for
 // (a TTY and NO_COLOR unset), and the text reads the same without it.
+import type { Shown } from '../core/printable.js';
 import type { GatewayStatus, SlotStatus } from '../core/status/schema.js';
 
 export interface RenderOptions {
@@ -38,7 +39,8 @@ function slotLine(slot: SlotStatus, o: RenderOptions): string {
   return `  slot ${slot.bootname}  ${state.padEnd(o.color ? 16 : 7)} ${orDash(slot.bundleVersion).padEnd(14)} ${marks}`.trimEnd();
 }
 
-export function renderStatusText(name: string, s: GatewayStatus, o: RenderOptions): string {
+/** `s` is Shown: every gateway string in it is printable (src/core/printable.ts). */
+export function renderStatusText(name: string, s: Shown<GatewayStatus>, o: RenderOptions): string {
   const out: string[] = [];
   out.push(paint(o, '1', `${name}`) + `  (${orDash(s.hostname)}, collected ${s.collectedAt})`);
   out.push(

@@ -26,6 +26,7 @@ Exit codes:
   3  unreachable: refused, timeout, no route, serial device missing/busy/silent, connection lost
   4  host key unknown or changed     5  authentication failed
   6  the gateway answered but the command failed or printed an invalid document
+  70 a bug in the console (--debug shows the stack)
   130 interrupted`;
 
 function globalOptions(parser: Argv): Argv<GlobalArgs> {
@@ -57,6 +58,11 @@ function globalOptions(parser: Argv): Argv<GlobalArgs> {
       type: 'number',
       default: DEFAULT_TIMEOUT_S,
       describe: 'seconds for connecting and for each remote command',
+    })
+    .option('debug', {
+      type: 'boolean',
+      default: false,
+      describe: 'on a console bug (exit 70), print its stack trace',
     })
     .option('known-hosts', {
       type: 'string',

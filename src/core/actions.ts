@@ -14,7 +14,7 @@ export type GatewayAction =
   | { kind: 'mark'; verdict: 'good' | 'bad'; slot: SlotRef }
   | { kind: 'ssh-wan'; enable: boolean }
   | { kind: 'reboot' }
-  /** `source` is a local bundle file (uploaded first) or an http(s) URL the gateway downloads. */
+  /** `source` is a local bundle file (uploaded first) or an https URL the gateway downloads. */
   | { kind: 'install'; source: string };
 
 export type ActionEvent =
@@ -123,8 +123,19 @@ export function shQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * The scheme rule, the same on the console and the device (rk64-action's is_url and
+ * is_https_url; docs/security.md): a source that starts with `scheme://` (an RFC 3986 scheme: a
+ * letter, then letters, digits, `+`, `-`, `.`; any case) is a URL, and of those only https is
+ * installed (the gateway fetches it). Anything else is a local file name. So `HTTPS://host/b`
+ * is an https URL on both ends, and `ftp://x` or `file:///etc/passwd` is refused, never uploaded.
+ */
 export function isUrl(source: string): boolean {
-  return /^https?:\/\//i.test(source);
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(source);
+}
+
+export function isHttpsUrl(source: string): boolean {
+  return /^https:\/\/[^\s/?#]+(?:[/?#]\S*)?$/i.test(source);
 }
 
 /** Baud rate from a serial transport description (`serial:/dev/ttyUSB0@1500000`). */
@@ -162,7 +173,7 @@ export function serialInstallRefusal(bytes: number, baud: number): Rk64Error {
     `Install over serial refused: uploading ${formatBytes(bytes)} at ${baud} baud takes about ${formatDuration(
       serialTransferSeconds(bytes, baud),
     )} (base64 over 8N1)`,
-    'connect over SSH or the VPN (rk64 tui ssh://root@HOST), or give an http(s) URL the gateway can download',
+    'connect over SSH or the VPN (rk64 tui ssh://root@HOST), or give an https URL the gateway can download',
   );
 }
 
@@ -238,6 +249,13 @@ async function install(
   options: RunActionOptions,
 ): Promise<ActionOutcome> {
   let remoteSource = source;
+  if (isUrl(source) && !isHttpsUrl(source)) {
+    throw new Rk64Error(
+      'usage',
+      `${source} is not an https URL: the gateway fetches bundles over https only`,
+      'give an https:// URL, or the path of a .raucb file on this machine (./ before a name that holds ://)',
+    );
+  }
   if (!isUrl(source)) {
     const size = await localBundleSize(source);
     if (transport.kind === 'serial') throw serialInstallRefusal(size, serialBaud(transport.description));
@@ -255,7 +273,7 @@ async function localBundleSize(source: string): Promise<number> {
     throw new Rk64Error(
       'usage',
       `Bundle ${source} cannot be read (${error instanceof Error ? error.message : String(error)})`,
-      'give the path of a .raucb file on this machine or an http(s) URL',
+      'give the path of a .raucb file on this machine or an https URL',
     );
   }
 }

@@ -1,5 +1,8 @@
 // Every failure the console reports is an Rk64Error: one line naming the problem and what to do,
 // and a code that maps to a documented process exit code (docs/console.md, `rk64 --help`).
+// Messages and hints often carry gateway text (remote stderr, RAUC messages): the constructor
+// makes them printable (src/core/printable.ts), so no error line can carry a control character.
+import { printable } from './printable.js';
 
 export const ExitCode = {
   ok: 0,
@@ -15,6 +18,8 @@ export const ExitCode = {
   auth: 5,
   /** Reached the gateway, but the remote command or action failed. */
   remote: 6,
+  /** A bug in the console itself (an exception it did not expect): reported as a bug, never retried. */
+  internal: 70,
   interrupted: 130,
 } as const;
 
@@ -35,7 +40,9 @@ export type ErrorKind =
   | 'connection-lost'
   | 'remote'
   | 'protocol'
-  | 'aborted';
+  | 'aborted'
+  /** The console's own bug: a TypeError or another exception no code path expected. */
+  | 'internal';
 
 const exitCodeOf: Record<ErrorKind, number> = {
   usage: ExitCode.usage,
@@ -53,6 +60,7 @@ const exitCodeOf: Record<ErrorKind, number> = {
   remote: ExitCode.remote,
   protocol: ExitCode.remote,
   aborted: ExitCode.interrupted,
+  internal: ExitCode.internal,
 };
 
 export class Rk64Error extends Error {
@@ -61,10 +69,10 @@ export class Rk64Error extends Error {
   readonly hint: string | undefined;
 
   constructor(kind: ErrorKind, message: string, hint?: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(printable(message), options);
     this.name = 'Rk64Error';
     this.kind = kind;
-    this.hint = hint;
+    this.hint = hint === undefined ? undefined : printable(hint);
   }
 
   get exitCode(): number {

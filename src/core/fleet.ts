@@ -5,10 +5,26 @@ import { Rk64Error } from './errors.js';
 export type FleetResult<T, R> =
   { target: T; ok: true; value: R } | { target: T; ok: false; error: Rk64Error };
 
+/**
+ * Every failure as an Rk64Error. Anything else thrown is the console's own bug (a TypeError, a
+ * failed assertion): kind `internal`, never taken for a gateway's failure or a lost connection.
+ */
 export function asRk64Error(error: unknown): Rk64Error {
   if (error instanceof Rk64Error) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new Rk64Error('remote', `unexpected failure: ${message}`, undefined, { cause: error });
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new Rk64Error(
+    'internal',
+    `bug in the rk64 console: ${what}`,
+    'please report it with the output of the same command with --debug (it shows the stack)',
+    { cause: error },
+  );
+}
+
+/** The stack of the bug behind an internal error (for --debug), or undefined. */
+export function internalStack(error: Rk64Error): string | undefined {
+  if (error.kind !== 'internal') return undefined;
+  const cause: unknown = error.cause;
+  return cause instanceof Error && cause.stack ? cause.stack : error.stack;
 }
 
 export async function runFleet<T, R>(

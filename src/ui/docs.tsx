@@ -8,6 +8,7 @@ import { renderToString } from 'ink';
 import type { DashboardState } from '../core/dashboard/controller.js';
 import { ExitCode, type ExitCodeName } from '../core/errors.js';
 import { keyTableMarkdown } from '../core/keybindings.js';
+import { shown } from '../core/printable.js';
 import type { GatewayStatus } from '../core/status/schema.js';
 import { DashboardView } from './Dashboard.js';
 
@@ -21,6 +22,8 @@ const EXIT_CODE_MEANING: Record<ExitCodeName, string> = {
     'Host key unknown (pass the accept-new flag once) or changed (the message names the known_hosts line).',
   auth: 'Authentication failed.',
   remote: 'Reached the gateway, but the remote command or action failed.',
+  internal:
+    'A bug in the console itself (an unexpected exception such as a TypeError), never retried; `--debug` prints its stack.',
   interrupted: 'Interrupted (Ctrl+C in batch mode).',
 };
 
@@ -40,7 +43,7 @@ export function dashboardCapture(status: GatewayStatus): string {
     transportKind: 'ssh',
     readOnly: false,
     connection: 'connected',
-    status,
+    status: shown(status),
     lastUpdateAt: collected,
     stale: false,
     now: collected,

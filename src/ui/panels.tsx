@@ -74,7 +74,7 @@ export function ConfirmDialog({ text, theme }: { text: string; theme: Theme }) {
 export function InstallPrompt({ value, theme }: { value: string; theme: Theme }) {
   return (
     <Box flexDirection="column" borderStyle={theme.colors ? 'round' : 'classic'} paddingX={1}>
-      <Text>Bundle to install (local .raucb path or http(s) URL), Enter to continue, Esc to cancel:</Text>
+      <Text>Bundle to install (local .raucb path or https URL), Enter to continue, Esc to cancel:</Text>
       <Text bold={theme.colors}>{`> ${value}_`}</Text>
     </Box>
   );

@@ -4,6 +4,7 @@ import { render } from 'ink';
 
 import { DashboardController, type DashboardOptions } from '../core/dashboard/controller.js';
 import { ExitCode } from '../core/errors.js';
+import { internalStack } from '../core/fleet.js';
 import { Dashboard } from './Dashboard.js';
 import { FrameSink, SCREEN } from './frame-writer.js';
 import { themeFromEnv } from './theme.js';
@@ -17,6 +18,8 @@ export interface InteractiveOptions extends DashboardOptions {
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   stderr?: NodeJS.WriteStream;
+  /** Print the stack of a console bug (exit 70) after its error line. */
+  debug?: boolean;
   /** Called once the first frame is on the screen (benchmarks). */
   onFirstFrame?: () => void;
 }
@@ -69,6 +72,8 @@ export async function runDashboard(options: InteractiveOptions): Promise<number>
   const fatal = controller.getState().fatal;
   if (fatal) {
     stderr.write(`rk64 tui: ${fatal.toLine()}\n`);
+    const stack = internalStack(fatal);
+    if (options.debug && stack) stderr.write(`${stack}\n`);
     return fatal.exitCode;
   }
   return ExitCode.ok;

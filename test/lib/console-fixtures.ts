@@ -7,6 +7,7 @@ import {
   type DashboardState,
 } from '../../src/core/dashboard/controller.js';
 import type { GatewayStatus } from '../../src/core/status/schema.js';
+import { shown } from '../../src/core/printable.js';
 import type { Transport } from '../../src/core/transport/transport.js';
 import { repoRoot } from './exec.js';
 
@@ -48,7 +49,7 @@ export function stateFor(status: GatewayStatus | null, patch: Partial<DashboardS
     transport: 'ssh://root@gw.test:22',
     transportKind: 'ssh',
     connection: 'connected',
-    status,
+    status: status === null ? null : shown(status),
     lastUpdateAt: now,
     now,
     ...patch,

@@ -16,6 +16,12 @@ function tmux(socket: string, args: string[]): Promise<string> {
 export interface TmuxPane {
   /** The visible screen, trailing blanks trimmed. */
   screen(): Promise<string>;
+  /** The visible screen with its attributes as escape sequences (`capture-pane -e`), as is. */
+  rawScreen(): Promise<string>;
+  /** The pane's title (what OSC 0/2 would set). */
+  title(): Promise<string>;
+  /** tmux paste buffers (what OSC 52 would fill with set-clipboard on). */
+  buffers(): Promise<string>;
   /** Keys as tmux send-keys names them: `g`, `y`, `Escape`, `Enter`, or literal text with `literal`. */
   send(keys: string, literal?: boolean): Promise<void>;
   /** Waits until the screen matches; the error shows the last screen. */
@@ -29,13 +35,14 @@ export async function startPane(
   command: string,
   env: Record<string, string> = {},
   size = { columns: 120, rows: 50 },
+  config: string[] = [],
 ): Promise<TmuxPane> {
   const dir = mkdtempSync(join(tmpdir(), 'rk64-tmux-'));
   const socket = join(dir, 'sock');
   // The pane stays after the program ends, so its last screen can still be read. The exit status
   // is written by the pane's shell: tmux 3.3a's #{pane_dead_status} is often empty when the
   // program did not exit at once (measured: `sleep 0.1; exit 3` reads as dead with no status).
-  writeFileSync(`${socket}.conf`, 'set -g remain-on-exit on\n');
+  writeFileSync(`${socket}.conf`, ['set -g remain-on-exit on', ...config, ''].join('\n'));
   const statusFile = join(dir, 'status');
   const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   await tmux(socket, [
@@ -56,6 +63,9 @@ export async function startPane(
       .trimEnd();
   const pane: TmuxPane = {
     screen,
+    rawScreen: () => tmux(socket, ['capture-pane', '-e', '-p', '-t', '0']),
+    title: async () => (await tmux(socket, ['display-message', '-p', '-t', '0', '#{pane_title}'])).trim(),
+    buffers: () => tmux(socket, ['list-buffers']),
     send: async (keys, literal = false) => {
       await tmux(socket, ['send-keys', '-t', '0', ...(literal ? ['-l'] : []), keys]);
     },

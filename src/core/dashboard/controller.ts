@@ -12,6 +12,8 @@ import {
   type LastAction,
 } from '../actions.js';
 import { Rk64Error } from '../errors.js';
+import { asRk64Error } from '../fleet.js';
+import { printableDeep, shown, type Shown } from '../printable.js';
 import { bindingFor, type BindingId } from '../keybindings.js';
 import type { GatewayStatus } from '../status/schema.js';
 import type { Transport } from '../transport/transport.js';
@@ -37,7 +39,8 @@ export interface DashboardState {
   transportKind: Transport['kind'] | null;
   readOnly: boolean;
   connection: ConnectionState;
-  status: GatewayStatus | null;
+  /** The last document, made printable (the dashboard writes it to a terminal). */
+  status: Shown<GatewayStatus> | null;
   /** Local clock (ms) of the last successful refresh. */
   lastUpdateAt: number | null;
   /** The last refresh failed: the panels show `status` from `lastUpdateAt`. */
@@ -98,19 +101,21 @@ const FATAL_KINDS = new Set([
   'usage',
   'config',
   'serial-missing',
+  'internal',
 ]);
 
-export function isFatalError(error: unknown): error is Rk64Error {
-  return error instanceof Rk64Error && FATAL_KINDS.has(error.kind);
+/** Reconnecting cannot fix it; a console bug (kind internal, or any non-Rk64Error) included. */
+export function isFatalError(error: unknown): boolean {
+  return FATAL_KINDS.has(asRk64Error(error).kind);
 }
 
+/** Only the transports' connection kinds are retried; a console bug never is. */
 export function isConnectionError(error: unknown): boolean {
-  return error instanceof Rk64Error ? CONNECTION_KINDS.has(error.kind) : true;
+  return error instanceof Rk64Error && CONNECTION_KINDS.has(error.kind);
 }
 
 export function errorLine(error: unknown): string {
-  if (error instanceof Rk64Error) return error.toLine();
-  return error instanceof Error ? error.message : String(error);
+  return asRk64Error(error).toLine();
 }
 
 export class DashboardController {
@@ -421,7 +426,7 @@ export class DashboardController {
       this.backoffMs = this.options.initialBackoffMs ?? 1000;
       this.setStaleTicking(false);
       this.update({
-        status,
+        status: shown(status),
         lastUpdateAt: this.now(),
         stale: false,
         connection: 'connected',
@@ -435,7 +440,7 @@ export class DashboardController {
       if (this.stopped) return; // cancelled by stop(): nothing to report
       if (isFatalError(error)) {
         await this.dropTransport();
-        this.update({ fatal: error, error: errorLine(error), quit: true });
+        this.update({ fatal: asRk64Error(error), error: errorLine(error), quit: true });
         this.stopped = true;
         return;
       }
@@ -500,8 +505,19 @@ export class DashboardController {
     await transport?.close().catch(() => undefined);
   }
 
+  /**
+   * The one way into the dashboard's state: every string in it (notices, dialog texts, progress
+   * messages, errors, the status document) is made printable here, so nothing a gateway sends
+   * reaches the terminal as a control character (src/core/printable.ts). The action an overlay
+   * holds is kept exact: it is what runs, and is shown only through actionTitle().
+   */
   private update(patch: Partial<DashboardState>): void {
-    this.state = { ...this.state, ...patch, now: this.now() };
+    const clean = printableDeep(patch);
+    const overlay = patch.overlay;
+    if (overlay && clean.overlay && 'action' in overlay) {
+      clean.overlay = { ...clean.overlay, action: overlay.action } as Overlay;
+    }
+    this.state = { ...this.state, ...clean, now: this.now() };
     for (const listener of this.listeners) listener(this.state);
   }
 }

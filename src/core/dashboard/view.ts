@@ -1,7 +1,9 @@
 // The dashboard's view-model, React-free: turns a status document (and the controller's state)
 // into titled panels of aligned text rows with a tone each. The Ink components only lay these
 // out and colour them; docs/console.md's capture and the component tests read the same rows.
+// Every panel takes a Shown status (src/core/printable.ts): gateway strings arrive printable.
 import type { DashboardState } from './controller.js';
+import type { Shown } from '../printable.js';
 import type { GatewayStatus, StatusError } from '../status/schema.js';
 
 export type Tone = 'normal' | 'ok' | 'warn' | 'bad' | 'dim';
@@ -34,7 +36,7 @@ function table(header: string[], body: { cells: string[]; tone: Tone }[]): Panel
   return [row(line(header), 'dim'), ...body.map((r) => row(line(r.cells), r.tone))];
 }
 
-function unavailable(status: GatewayStatus, field: string): PanelRow[] {
+function unavailable(status: Shown<GatewayStatus>, field: string): PanelRow[] {
   const reasons = status.errors.filter(
     (e: StatusError) => e.field === field || e.field.startsWith(`${field}.`),
   );
@@ -52,7 +54,7 @@ export function formatAge(seconds: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-export function slotsPanel(status: GatewayStatus): Panel {
+export function slotsPanel(status: Shown<GatewayStatus>): Panel {
   const rauc = status.rauc;
   if (!rauc) return { id: 'slots', title: 'RAUC slots', rows: unavailable(status, 'rauc') };
   const body = rauc.slots.map((slot) => {
@@ -84,7 +86,7 @@ export function slotsPanel(status: GatewayStatus): Panel {
   return { id: 'slots', title: `RAUC slots${rauc.compatible ? ` (${rauc.compatible})` : ''}`, rows };
 }
 
-export function bootPanel(status: GatewayStatus): Panel {
+export function bootPanel(status: Shown<GatewayStatus>): Panel {
   const boot = status.bootState;
   if (!boot) return { id: 'boot', title: 'Boot counters', rows: unavailable(status, 'bootState') };
   const left = (n: number | null) => (n === null ? 'unset' : String(n));
@@ -105,7 +107,7 @@ export function bootPanel(status: GatewayStatus): Panel {
   };
 }
 
-export function watchdogPanel(status: GatewayStatus): Panel {
+export function watchdogPanel(status: Shown<GatewayStatus>): Panel {
   const wd = status.watchdog;
   if (!wd) return { id: 'watchdog', title: 'Watchdog', rows: unavailable(status, 'watchdog') };
   return {
@@ -124,7 +126,7 @@ export function watchdogPanel(status: GatewayStatus): Panel {
   };
 }
 
-export function healthPanel(status: GatewayStatus): Panel {
+export function healthPanel(status: Shown<GatewayStatus>): Panel {
   const rows: PanelRow[] = [];
   const health = status.health;
   if (!health) rows.push(...unavailable(status, 'health'));
@@ -157,7 +159,7 @@ export function healthPanel(status: GatewayStatus): Panel {
   return { id: 'health', title: 'Health / SSH on WAN', rows };
 }
 
-export function linksPanel(status: GatewayStatus): Panel {
+export function linksPanel(status: Shown<GatewayStatus>): Panel {
   if (!status.links) return { id: 'links', title: 'Network links', rows: unavailable(status, 'links') };
   if (status.links.length === 0)
     return { id: 'links', title: 'Network links', rows: [row('no links', 'warn')] };
@@ -168,7 +170,7 @@ export function linksPanel(status: GatewayStatus): Panel {
   return { id: 'links', title: 'Network links', rows: table(['link', 'role', 'state', 'addresses'], body) };
 }
 
-export function leasesPanel(status: GatewayStatus): Panel {
+export function leasesPanel(status: Shown<GatewayStatus>): Panel {
   const leases = status.leases;
   if (!leases) return { id: 'leases', title: 'DHCP leases', rows: unavailable(status, 'leases') };
   if (leases.length === 0) return { id: 'leases', title: 'DHCP leases (0)', rows: [row('no leases', 'dim')] };
@@ -189,7 +191,7 @@ export function leasesPanel(status: GatewayStatus): Panel {
   };
 }
 
-export function panels(status: GatewayStatus): Panel[] {
+export function panels(status: Shown<GatewayStatus>): Panel[] {
   return [
     slotsPanel(status),
     bootPanel(status),

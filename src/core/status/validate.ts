@@ -1,5 +1,11 @@
 // Check a status document from a gateway against the rk64.status/1 schema (schema.ts), by hand,
 // field by field, so a wrong document gets one message naming the field.
+//
+// One console reads gateways one version older and newer (docs/status-schema.md): within
+// rk64.status/1 fields are only ever added, so a field this console knows but the document lacks
+// (an older gateway) reads as null, or [] for `errors`; only `schema` and `collectedAt` must be
+// there. Fields this console does not know (a newer gateway) are kept as they are, at every
+// level, so `--json` passes them on.
 import { Rk64Error } from '../errors.js';
 import type {
   BootState,
@@ -55,8 +61,14 @@ function arr<T>(value: unknown, path: string, item: (v: unknown, p: string) => T
   return value.map((v, i) => item(v, `${path}[${i}]`));
 }
 
+/** null, or missing (a field newer than the gateway that printed the document): null. */
 function nullable<T>(value: unknown, path: string, read: (v: unknown, p: string) => T): T | null {
-  return value === null ? null : read(value, path);
+  return value === null || value === undefined ? null : read(value, path);
+}
+
+/** The known fields read, on top of the object as it came: unknown fields stay. */
+function keep<T extends object>(o: Obj, known: T): T {
+  return { ...o, ...known };
 }
 
 function oneOf<T extends string>(allowed: readonly T[]) {
@@ -75,12 +87,12 @@ const bootStatus = oneOf<'good' | 'bad'>(['good', 'bad']);
 
 function versions(value: unknown, path: string): Versions {
   const o = obj(value, path);
-  return {
+  return keep(o, {
     os: nullable(o.os, `${path}.os`, str),
     bundle: nullable(o.bundle, `${path}.bundle`, str),
     kernel: nullable(o.kernel, `${path}.kernel`, str),
     rk64: nullable(o.rk64, `${path}.rk64`, str),
-  };
+  });
 }
 
 function slot(value: unknown, path: string): SlotStatus {
@@ -88,7 +100,7 @@ function slot(value: unknown, path: string): SlotStatus {
   const devicesObj = obj(o.devices, `${path}.devices`);
   const devices: Record<string, string> = {};
   for (const [k, v] of Object.entries(devicesObj)) devices[k] = str(v, `${path}.devices.${k}`);
-  return {
+  return keep(o, {
     bootname: slotName(o.bootname, `${path}.bootname`),
     booted: bool(o.booted, `${path}.booted`),
     primary: bool(o.primary, `${path}.primary`),
@@ -96,17 +108,17 @@ function slot(value: unknown, path: string): SlotStatus {
     bundleVersion: nullable(o.bundleVersion, `${path}.bundleVersion`, str),
     installedAt: nullable(o.installedAt, `${path}.installedAt`, str),
     devices,
-  };
+  });
 }
 
 function rauc(value: unknown, path: string): RaucStatus {
   const o = obj(value, path);
-  return {
+  return keep(o, {
     compatible: nullable(o.compatible, `${path}.compatible`, str),
     bootedSlot: nullable(o.bootedSlot, `${path}.bootedSlot`, slotName),
     primarySlot: nullable(o.primarySlot, `${path}.primarySlot`, slotName),
     slots: arr(o.slots, `${path}.slots`, slot),
-  };
+  });
 }
 
 function counter(value: unknown, path: string): number | null {
@@ -118,7 +130,7 @@ function counter(value: unknown, path: string): number | null {
 function bootState(value: unknown, path: string): BootState {
   const o = obj(value, path);
   const left = obj(o.attemptsLeft, `${path}.attemptsLeft`);
-  return {
+  return keep(o, {
     order: arr(o.order, `${path}.order`, str),
     attemptsLeft: {
       A: counter(left.A, `${path}.attemptsLeft.A`),
@@ -126,61 +138,61 @@ function bootState(value: unknown, path: string): BootState {
     },
     nextBootSlot: nullable(o.nextBootSlot, `${path}.nextBootSlot`, slotName),
     breakGlass: bool(o.breakGlass, `${path}.breakGlass`),
-  };
+  });
 }
 
 function watchdog(value: unknown, path: string): WatchdogStatus {
   const o = obj(value, path);
-  return {
+  return keep(o, {
     device: nullable(o.device, `${path}.device`, str),
     identity: nullable(o.identity, `${path}.identity`, str),
     timeoutSeconds: nullable(o.timeoutSeconds, `${path}.timeoutSeconds`, num),
     runtimeWatchdogSeconds: nullable(o.runtimeWatchdogSeconds, `${path}.runtimeWatchdogSeconds`, num),
     active: bool(o.active, `${path}.active`),
-  };
+  });
 }
 
 function link(value: unknown, path: string): LinkStatus {
   const o = obj(value, path);
-  return {
+  return keep(o, {
     name: str(o.name, `${path}.name`),
     role: linkRole(o.role, `${path}.role`),
     state: str(o.state, `${path}.state`),
     mac: nullable(o.mac, `${path}.mac`, str),
     addresses: arr(o.addresses, `${path}.addresses`, str),
-  };
+  });
 }
 
 function lease(value: unknown, path: string): DhcpLease {
   const o = obj(value, path);
-  return {
+  return keep(o, {
     mac: str(o.mac, `${path}.mac`),
     ip: str(o.ip, `${path}.ip`),
     hostname: nullable(o.hostname, `${path}.hostname`, str),
     expiresAt: nullable(o.expiresAt, `${path}.expiresAt`, str),
-  };
+  });
 }
 
 function sshOnWan(value: unknown, path: string): SshOnWanStatus {
   const o = obj(value, path);
-  return {
+  return keep(o, {
     enabled: bool(o.enabled, `${path}.enabled`),
     firewallAllows: nullable(o.firewallAllows, `${path}.firewallAllows`, bool),
-  };
+  });
 }
 
 function health(value: unknown, path: string): HealthStatus {
   const o = obj(value, path);
-  return {
+  return keep(o, {
     state: healthState(o.state, `${path}.state`),
     updatedAt: nullable(o.updatedAt, `${path}.updatedAt`, str),
     detail: nullable(o.detail, `${path}.detail`, str),
-  };
+  });
 }
 
 function statusError(value: unknown, path: string): StatusError {
   const o = obj(value, path);
-  return { field: str(o.field, `${path}.field`), reason: str(o.reason, `${path}.reason`) };
+  return keep(o, { field: str(o.field, `${path}.field`), reason: str(o.reason, `${path}.reason`) });
 }
 
 /** Validate a parsed document; throws Rk64Error('protocol') naming the first bad field. */
@@ -191,12 +203,15 @@ export function validateStatus(data: unknown, source = 'gateway'): GatewayStatus
       fail('schema', `"${STATUS_SCHEMA}" (this console understands only that version)`, o.schema);
     }
     const uptime = nullable(o.uptimeSeconds, 'uptimeSeconds', num);
-    return {
+    return keep(o, {
       schema: STATUS_SCHEMA,
       collectedAt: str(o.collectedAt, 'collectedAt'),
       hostname: nullable(o.hostname, 'hostname', str),
       uptimeSeconds: uptime,
-      versions: versions(o.versions, 'versions'),
+      versions:
+        o.versions === undefined
+          ? { os: null, bundle: null, kernel: null, rk64: null }
+          : versions(o.versions, 'versions'),
       rauc: nullable(o.rauc, 'rauc', rauc),
       bootState: nullable(o.bootState, 'bootState', bootState),
       watchdog: nullable(o.watchdog, 'watchdog', watchdog),
@@ -205,8 +220,8 @@ export function validateStatus(data: unknown, source = 'gateway'): GatewayStatus
       sshOnWan: nullable(o.sshOnWan, 'sshOnWan', sshOnWan),
       health: nullable(o.health, 'health', health),
       firstBootCompleted: nullable(o.firstBootCompleted, 'firstBootCompleted', bool),
-      errors: arr(o.errors, 'errors', statusError),
-    };
+      errors: o.errors === undefined ? [] : arr(o.errors, 'errors', statusError),
+    });
   } catch (error) {
     if (error instanceof Invalid) {
       throw new Rk64Error(

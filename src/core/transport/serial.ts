@@ -14,6 +14,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { SerialPort } from 'serialport';
 import { Rk64Error } from '../errors.js';
 import type { SerialTarget } from '../target.js';
+import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
 export interface SerialOptions {
@@ -167,8 +168,9 @@ export class SerialTransport implements Transport {
       this.received += data.length;
       this.lastDataAt = Date.now();
       this.raw += this.decoder.write(data);
-      // Bound memory on a chatty console: keep the tail only.
-      if (this.raw.length > 4_000_000) this.raw = this.raw.slice(-2_000_000);
+      // Bound memory on a chatty console between commands: keep the tail only (a command's own
+      // output is capped at MAX_OUTPUT_BYTES by execNow, which sees it pass that first).
+      if (this.raw.length > 2 * MAX_OUTPUT_BYTES) this.raw = this.raw.slice(-MAX_OUTPUT_BYTES);
       for (const listener of [...this.listeners]) listener();
     });
     port.on('close', () => {
@@ -216,7 +218,14 @@ export class SerialTransport implements Transport {
           reject(this.lostError);
           return;
         }
-        const value = check();
+        let value: T | undefined;
+        try {
+          value = check();
+        } catch (error) {
+          cleanup();
+          reject(error as Error);
+          return;
+        }
         if (value !== undefined) {
           cleanup();
           resolve(value);
@@ -361,8 +370,10 @@ export class SerialTransport implements Transport {
     let streamed = 0;
     await this.write(line);
     try {
+      const max = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
       const result = await this.waitFor(
         () => {
+          if (this.raw.length > max) throw outputTooLarge(this.description, command, 'the console', max);
           const framed = parseFramed(this.raw, begin, end);
           if (options.onStdout) {
             const partial = partialOutput(this.raw, begin);

@@ -26,6 +26,7 @@ import {
   verifyHostKey,
 } from '../ssh/known-hosts.js';
 import type { SshEndpoint, SshTarget } from '../target.js';
+import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
 /** SFTP write requests kept in flight during an upload, and their size (OpenSSH's sftp-server accepts 256 KiB; 32 KiB is the safe common size). */
@@ -203,6 +204,19 @@ async function connectClient(
         verify(false);
         return;
       case 'unknown':
+        if (verdict.otherTypesKnown.length > 0 && ctx.options.acceptNewHostKey) {
+          // The client asks for the known types first, so a server that offers another type lacks
+          // the known key: that is a changed host key, not a new host (a downgrade path otherwise).
+          hostKeyError = new Rk64Error(
+            'host-key-changed',
+            `${where}: the server offers a ${keyTypeLabel(key)} host key ${fingerprint(key)}, but ` +
+              `${ctx.knownHostsPath} knows this host by ${verdict.otherTypesKnown.join(', ')} keys only; ` +
+              '--accept-new-host-key records keys of new hosts, never a new key type for a known host',
+            `verify the fingerprint on the gateway console; if the gateway really changed its key, remove its lines (ssh-keygen -R '${name}' -f ${ctx.knownHostsPath}) and connect again`,
+          );
+          verify(false);
+          return;
+        }
         if (ctx.options.acceptNewHostKey) {
           appendKnownHost(ctx.knownHostsPath, name, key).then(
             () => {
@@ -433,11 +447,26 @@ export class SshTransport implements Transport {
         }
         stream.setEncoding('utf8');
         stream.stderr.setEncoding('utf8');
+        const max = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+        let stdoutBytes = 0;
+        let stderrBytes = 0;
+        const tooMuch = (name: string): void => {
+          stop();
+          finish(outputTooLarge(this.description, command, name, max));
+        };
         stream.on('data', (chunk: string) => {
+          if (done) return;
+          stdoutBytes += Buffer.byteLength(chunk);
+          if (stdoutBytes > max) return tooMuch('stdout');
           stdout += chunk;
           options.onStdout?.(chunk);
         });
-        stream.stderr.on('data', (chunk: string) => (stderr += chunk));
+        stream.stderr.on('data', (chunk: string) => {
+          if (done) return;
+          stderrBytes += Buffer.byteLength(chunk);
+          if (stderrBytes > max) return tooMuch('stderr');
+          stderr += chunk;
+        });
         stream.on('close', (code: number | null | undefined, signal?: string) => {
           // A channel closed without an exit status means the connection died under it.
           if (typeof code === 'number') {

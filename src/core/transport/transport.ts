@@ -1,5 +1,6 @@
 // The one interface the console uses to reach a gateway, whatever carries it (SSH, SSH via a
 // jump host over the VPN, or the serial console). Implementations live beside this file.
+import { Rk64Error } from '../errors.js';
 
 export interface ExecOptions {
   /** Kill the remote command's wait after this long and reject with a timeout error. */
@@ -8,6 +9,24 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Streamed stdout, for long commands that print progress lines. */
   onStdout?: (chunk: string) => void;
+  /** Most output kept per stream (stdout, stderr); more ends the command. Default MAX_OUTPUT_BYTES. */
+  maxOutputBytes?: number;
+}
+
+/**
+ * A command's output is held in memory until it ends, so a gateway that prints without end must
+ * not fill the console's memory: no rk64 command prints near this much (a status document with a
+ * thousand leases is about 150 KiB), so more is an error, never truncated data.
+ */
+export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+/** The error for a command that printed more than the cap. */
+export function outputTooLarge(where: string, command: string, stream: string, max: number): Rk64Error {
+  return new Rk64Error(
+    'protocol',
+    `${where}: '${command}' printed more than ${Math.round(max / 1024)} KiB on ${stream}; stopped it`,
+    'run the command on the gateway to see what it prints',
+  );
 }
 
 export interface ExecResult {

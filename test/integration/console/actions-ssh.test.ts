@@ -41,7 +41,7 @@ describe('actions against the loopback gateway', () => {
   });
 
   it('a missing bundle path fails with the gateway’s reason', async () => {
-    const outcome = await runAction(transport, { kind: 'install', source: 'http://127.0.0.1:1/none.raucb' });
+    const outcome = await runAction(transport, { kind: 'install', source: 'https://127.0.0.1:1/none.raucb' });
     expect(outcome.ok).toBe(false);
     expect(outcome.message).toMatch(/download failed/);
   });

@@ -114,6 +114,18 @@ describe('serial transport', () => {
     expect((await t.exec('echo back')).stdout).toBe('back\n');
   });
 
+  it('a command that prints without end is stopped at the output cap and interrupted', async () => {
+    const t = await open({ mode: 'shell' });
+    const error = await rejection(
+      t.exec('yes serial-output', { maxOutputBytes: 16 * 1024, timeoutMs: 20_000 }),
+    );
+    expect(error.kind).toBe('protocol');
+    expect(error.message).toContain(
+      "'yes serial-output' printed more than 16 KiB on the console; stopped it",
+    );
+    expect((await t.exec('echo back')).stdout).toBe('back\n');
+  });
+
   it('uploads a small file with a checksum check', async () => {
     const t = await open({ mode: 'shell' });
     const data = randomBytes(5000);

@@ -70,6 +70,23 @@ describe('ssh transport', () => {
     }
   });
 
+  it('a command that prints without end is stopped at the output cap with a clear error', async () => {
+    const t = await connectSsh(target(), opts());
+    try {
+      const out = await rejection(t.exec('yes gateway-output', { maxOutputBytes: 64 * 1024 }));
+      expect(out.kind).toBe('protocol');
+      expect(out.message).toContain("'yes gateway-output' printed more than 64 KiB on stdout; stopped it");
+      const err = await rejection(t.exec('yes oops >&2', { maxOutputBytes: 64 * 1024 }));
+      expect(err.message).toContain('more than 64 KiB on stderr');
+      // The default cap: 8 MiB streamed is refused, and the connection stays usable.
+      const big = await rejection(t.exec('head -c 8388608 /dev/zero'));
+      expect(big.message).toContain('printed more than 4096 KiB on stdout');
+      expect((await t.exec('echo still usable')).stdout).toBe('still usable\n');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('times out a command that does not finish', async () => {
     const t = await connectSsh(target(), opts());
     try {
@@ -175,6 +192,21 @@ describe('ssh transport', () => {
     expect(error.message).toContain(`${stale}:3`);
     expect(error.exitCode).toBe(4);
     expect(await readFile(stale, 'utf8')).not.toContain(sshd.hostKey.blob.toString('base64'));
+  });
+
+  it('accept-new never records a new key type for a known host (a downgrade path)', async () => {
+    const ecdsa = await makeKey(dir, 'known_ecdsa_host_key', 'ecdsa');
+    const known = join(dir, 'known_hosts_other_type');
+    const line = `[127.0.0.1]:${sshd.port} ${ecdsa.type} ${ecdsa.blob.toString('base64')}\n`;
+    await writeFile(known, line);
+    const error = await rejection(
+      connectSsh(target(), opts({ knownHostsPath: known, acceptNewHostKey: true })),
+    );
+    expect(error.kind).toBe('host-key-changed');
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toContain('never a new key type for a known host');
+    expect(error.message).toContain('ecdsa-sha2-nistp256 keys only');
+    expect(await readFile(known, 'utf8')).toBe(line);
   });
 
   it('accepts a hashed known_hosts entry (ssh-keygen -H)', async () => {

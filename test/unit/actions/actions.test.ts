@@ -32,12 +32,12 @@ describe('serial install refusal', () => {
     const error = serialInstallRefusal(200 * 1024 * 1024, 1_500_000);
     expect(error.toLine()).toBe(
       'Install over serial refused: uploading 200.0 MiB at 1500000 baud takes about 31 min 4 s (base64 over 8N1); ' +
-        'connect over SSH or the VPN (rk64 tui ssh://root@HOST), or give an http(s) URL the gateway can download',
+        'connect over SSH or the VPN (rk64 tui ssh://root@HOST), or give an https URL the gateway can download',
     );
     expect(error.exitCode).toBe(2);
   });
 
-  it('an http(s) URL is passed to the gateway even over serial: nothing is uploaded', async () => {
+  it('an https URL is passed to the gateway even over serial: nothing is uploaded', async () => {
     const t = new FakeTransport('serial', 'serial:/dev/ttyS9@1500000').on(/^rk64-action install /, () =>
       ok('{"event":"result","ok":true,"message":"installed"}\n'),
     );
@@ -70,7 +70,7 @@ describe('install stream', () => {
     const events: unknown[] = [];
     const outcome = await runAction(
       t,
-      { kind: 'install', source: 'http://10.0.2.2/b.raucb' },
+      { kind: 'install', source: 'https://10.0.2.2/b.raucb' },
       {
         onEvent: (e) => events.push(e),
       },

@@ -13,6 +13,7 @@ const GLOBAL_KEYS = [
   'baud',
   'timeout',
   'known-hosts',
+  'debug',
 ] as const;
 
 /** The command with only the options rk64 reads (yargs adds camelCase aliases, `_` and `$0`). */
@@ -25,6 +26,7 @@ function normalized(command: CliCommand | undefined): unknown {
 
 const accepted: string[][] = [
   ['status', 'ssh://root@127.0.0.1:2222'],
+  ['status', '--debug', 'ssh://root@127.0.0.1:2222'],
   ['status', '--json', 'ssh://root@127.0.0.1:2222', '--identity', '/k/id_ed25519', '--known-hosts', '/k/kh'],
   ['status', '--json', 'ssh://127.0.0.1', '--identity=/k/a', '--known-hosts=/k/kh', '--timeout=5'],
   ['status', 'lab', 'serial:/dev/ttyUSB0@115200', 'ssh://[::1]:22', '--parallel', '4', '--timeout', '2.5'],

@@ -54,7 +54,10 @@ describe('status validation', () => {
     expect(invalid(mutate((d) => (d.schema = 'rk64.status/2'))).message).toMatch(
       /schema: expected "rk64.status\/1"/,
     );
-    expect(invalid(mutate((d) => delete d.errors)).message).toMatch(/errors: expected an array, got missing/);
+    expect(invalid(mutate((d) => (d.errors = 'x'))).message).toMatch(/errors: expected an array, got "x"/);
+    expect(invalid(mutate((d) => delete d.collectedAt)).message).toMatch(
+      /collectedAt: expected a string, got missing/,
+    );
     const slot = invalid(
       mutate((d) => {
         ((d.rauc as { slots: { bootname: string }[] }).slots[1] as { bootname: string }).bootname = 'C';
@@ -71,8 +74,8 @@ describe('status validation', () => {
     expect(invalid(mutate((d) => (d.links = [{ name: 'eth0', role: 'dmz' }]))).message).toMatch(
       /links\[0\]\.role/,
     );
-    expect(invalid(mutate((d) => (d.health = { state: 'passed' }))).message).toMatch(
-      /health\.updatedAt: expected a string, got missing/,
+    expect(invalid(mutate((d) => (d.health = { state: 'passed', updatedAt: 5 }))).message).toMatch(
+      /health\.updatedAt: expected a string, got 5/,
     );
     expect(invalid([]).message).toMatch(/status: expected an object/);
   });
@@ -98,6 +101,6 @@ describe('fleet', () => {
       return n * 10;
     });
     expect(peak).toBe(2);
-    expect(results.map((r) => (r.ok ? r.value : r.error.kind))).toEqual([10, 'refused', 30, 'remote', 50]);
+    expect(results.map((r) => (r.ok ? r.value : r.error.kind))).toEqual([10, 'refused', 30, 'internal', 50]);
   });
 });

@@ -5,6 +5,7 @@ import { cleanup } from 'ink-testing-library';
 
 import type { DashboardState } from '../../../src/core/dashboard/controller.js';
 import { panels, type PanelId } from '../../../src/core/dashboard/view.js';
+import { shown } from '../../../src/core/printable.js';
 import { DashboardView } from '../../../src/ui/Dashboard.js';
 import { PanelView } from '../../../src/ui/panels.js';
 import { themeFromEnv, type Theme } from '../../../src/ui/theme.js';
@@ -19,7 +20,7 @@ function frame(state: DashboardState, theme: Theme = plain): string {
 
 /** One panel rendered on its own, as the dashboard renders it. */
 function panelFrame(name: FixtureName, id: PanelId): string {
-  const panel = panels(loadStatus(name)).find((p) => p.id === id);
+  const panel = panels(shown(loadStatus(name))).find((p) => p.id === id);
   if (!panel) throw new Error(`no panel ${id}`);
   const { lastFrame } = render(<PanelView panel={panel} theme={plain} />);
   return lastFrame() ?? '';
