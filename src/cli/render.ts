@@ -3,6 +3,7 @@
 // (a TTY and NO_COLOR unset), and the text reads the same without it.
 import type { Shown } from '../core/printable.js';
 import type { GatewayStatus, SlotStatus } from '../core/status/schema.js';
+import { sshWanDeadline } from '../core/status/ssh-wan.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -77,7 +78,10 @@ export function renderStatusText(name: string, s: Shown<GatewayStatus>, o: Rende
         : s.sshOnWan.firewallAllows
           ? 'firewall allows'
           : 'firewall blocks';
-    out.push(`  ssh on wan: ${s.sshOnWan.enabled ? 'enabled' : 'disabled'} (${fw})`);
+    const deadline = sshWanDeadline(s);
+    out.push(
+      `  ssh on wan: ${s.sshOnWan.enabled ? 'enabled' : 'disabled'} (${fw}${deadline ? `, ${deadline}` : ''})`,
+    );
   } else out.push('  ssh on wan: unavailable');
   if (s.links) {
     out.push('  links:');

@@ -5,6 +5,7 @@
 import type { DashboardState } from './controller.js';
 import type { Shown } from '../printable.js';
 import type { GatewayStatus, StatusError } from '../status/schema.js';
+import { sshWanDeadline } from '../status/ssh-wan.js';
 
 export type Tone = 'normal' | 'ok' | 'warn' | 'bad' | 'dim';
 
@@ -154,6 +155,8 @@ export function healthPanel(status: Shown<GatewayStatus>): Panel {
     rows.push(
       row(`ssh-wan  ${ssh.enabled ? 'ON' : 'off'} (${fw})`, mismatch ? 'bad' : ssh.enabled ? 'warn' : 'ok'),
     );
+    const deadline = sshWanDeadline(status);
+    if (deadline) rows.push(row(`         ${deadline}`, 'warn'));
   }
   if (status.firstBootCompleted === false) rows.push(row('first boot not completed', 'warn'));
   return { id: 'health', title: 'Health / SSH on WAN', rows };

@@ -81,6 +81,11 @@ export interface SshOnWanStatus {
   enabled: boolean;
   /** The loaded firewall ruleset currently accepts tcp/22 on the WAN; null when unreadable. */
   firewallAllows: boolean | null;
+  /**
+   * When the gateway closes SSH on the WAN by itself (`rk64-action ssh-wan on --for`, ISO 8601 UTC
+   * by the gateway's clock); null when closed, open without a deadline, or not reported.
+   */
+  expiresAt: string | null;
 }
 
 export type HealthState = 'not-run' | 'running' | 'passed' | 'failed' | 'skipped';

@@ -178,6 +178,7 @@ function sshOnWan(value: unknown, path: string): SshOnWanStatus {
   return keep(o, {
     enabled: bool(o.enabled, `${path}.enabled`),
     firewallAllows: nullable(o.firewallAllows, `${path}.firewallAllows`, bool),
+    expiresAt: nullable(o.expiresAt, `${path}.expiresAt`, str),
   });
 }
 

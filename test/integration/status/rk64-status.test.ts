@@ -279,7 +279,7 @@ describe('rk64-status', () => {
       { mac: '3c:22:fb:11:22:33', ip: '172.20.30.57', hostname: 'laptop', expiresAt: '2025-11-26T09:40:00Z' },
       { mac: '02:00:00:aa:bb:cc', ip: '172.20.30.10', hostname: null, expiresAt: null },
     ]);
-    expect(doc.sshOnWan).toEqual({ enabled: true, firewallAllows: true });
+    expect(doc.sshOnWan).toEqual({ enabled: true, expiresAt: null, firewallAllows: true });
     expect(doc.health).toEqual({
       state: 'failed',
       updatedAt: '2026-11-26T01:00:00Z',
@@ -311,7 +311,7 @@ describe('rk64-status', () => {
     await writeFile(join(dir, 'run', 'health.json'), 'not json');
     await writeFile(join(dir, 'data', '.completed_first_boot'), '');
     const { doc } = await status(gatewayEnv());
-    expect(doc.sshOnWan).toEqual({ enabled: true, firewallAllows: false });
+    expect(doc.sshOnWan).toEqual({ enabled: true, expiresAt: null, firewallAllows: false });
     expect(doc.health).toBeNull();
     expect(doc.errors).toEqual([
       { field: 'health', reason: `${join(dir, 'run', 'health.json')} is not a valid health state` },
@@ -337,7 +337,7 @@ describe('rk64-status', () => {
     expect(doc.leases).toBeNull();
     expect(doc.firstBootCompleted).toBeNull();
     expect(doc.watchdog).toMatchObject({ device: null, active: false });
-    expect(doc.sshOnWan).toEqual({ enabled: false, firewallAllows: null });
+    expect(doc.sshOnWan).toEqual({ enabled: false, expiresAt: null, firewallAllows: null });
     expect(doc.health?.state).toBe('not-run');
     expect(doc.errors.map((e) => e.field).sort()).toEqual(
       [

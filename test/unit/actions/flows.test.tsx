@@ -104,7 +104,7 @@ describe.each([
 describe('actions', () => {
   it('SSH-on-WAN toggles off when it is on', async () => {
     const status = loadStatus('healthy');
-    status.sshOnWan = { enabled: true, firewallAllows: true };
+    status.sshOnWan = { enabled: true, firewallAllows: true, expiresAt: null };
     const t = gateway(status);
     const ui = await mount(t);
     await ui.press('w');

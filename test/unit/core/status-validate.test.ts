@@ -35,7 +35,7 @@ describe('status validation', () => {
       nextBootSlot: 'A',
       breakGlass: true,
     });
-    expect(status.sshOnWan).toEqual({ enabled: true, firewallAllows: true });
+    expect(status.sshOnWan).toEqual({ enabled: true, firewallAllows: true, expiresAt: null });
   });
 
   it('accepts a document from a plain Linux host full of nulls and reasons', () => {
