@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import suiteConfig from '../../../vitest.config.js';
 import { repoRoot, run, type RunResult } from '../../lib/exec.js';
 
 const FILES: Record<string, string> = {
@@ -59,13 +60,20 @@ it('passes before cleanup', () => {});
 
 let project = '';
 
+function withoutCi(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.CI;
+  return env;
+}
+
 async function vitest(...args: string[]): Promise<RunResult & { summary: string }> {
   const result = await run(
     process.execPath,
     [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run', ...args],
     {
       cwd: project,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+      // Without CI set, vitest allows .only by default: only the config's allowOnly: false refuses it.
+      env: { ...withoutCi(), NO_COLOR: '1', FORCE_COLOR: '0' },
       timeoutMs: 100_000,
     },
   );
@@ -130,5 +138,10 @@ describe('the suite summary counts every test that did not pass as failed', { ti
     const result = await vitest('-t', 'matches nothing', 'pass.test.ts');
     expect(result.summary).toBe('0 passed, 1 failed\n');
     expect(countedAsFailed(result.stdout)).toEqual(['no test ran']);
+  });
+
+  it("is the suite's own configuration: this reporter, and .only refused", () => {
+    expect(suiteConfig.test?.allowOnly).toBe(false);
+    expect(suiteConfig.test?.reporters).toEqual(['default', './test/lib/honest-summary.ts']);
   });
 });
