@@ -8,8 +8,12 @@ import { VmLongestFirstSequencer } from './test/lib/vm-file-order.js';
 // second one nearly doubles the work done per minute. Shared cached artifacts (gateway image,
 // snapshot, bundle variants) are built under locks, so two files never build the same one.
 // The vm files start longest first (test/lib/vm-file-order.ts), so the two lanes end together.
+// The run ends with wall time per layer and per VM file and the line `N passed, N failed`, where
+// every test that did not pass counts as failed (test/lib/honest-summary.ts); `.only` is an error.
 export default defineConfig({
   test: {
+    allowOnly: false,
+    reporters: ['default', './test/lib/honest-summary.ts'],
     sequence: { sequencer: VmLongestFirstSequencer },
     projects: [
       {

@@ -1,5 +1,6 @@
 // A real OpenSSH sshd for tests: its own config, host key and authorized_keys in a temp dir,
-// listening on 127.0.0.1 on a free port, in private mount + PID namespaces (it needs its own
+// listening on 127.0.0.1 on a free port (or on an address inside a network namespace the test
+// made), in private mount + PID namespaces (it needs its own
 // /run/sshd, and killing the namespace's init takes every session down with it, which is how
 // tests simulate a gateway that dies mid-command).
 import { spawn } from 'node:child_process';
@@ -57,13 +58,15 @@ export interface SshdOptions {
   setEnv?: Record<string, string>;
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /** Run inside this network namespace (listening on `listenAddress`, which lives there). */
+  netns?: { name: string; listenAddress: string };
 }
 
 export interface Sshd {
-  host: '127.0.0.1';
+  host: string;
   port: number;
   hostKey: KeyPair;
-  /** `[127.0.0.1]:port type base64`, ready for a known_hosts file. */
+  /** `[host]:port type base64`, ready for a known_hosts file. */
   knownHostsLine: string;
   dir: string;
   /** Output sshd wrote (-e logs to stderr): useful in failure messages. */
@@ -92,16 +95,24 @@ function waitForBanner(port: number, deadline: number): Promise<void> {
   });
 }
 
+async function waitForLog(output: () => string, line: string, deadline: number): Promise<void> {
+  while (!output().includes(line)) {
+    if (Date.now() > deadline) throw new Error(`sshd did not log "${line}":\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function startSshd(options: SshdOptions): Promise<Sshd> {
   const dir = await mkdtemp(join(tmpdir(), 'rk64-sshd-'));
   const hostKey = options.hostKey ?? (await makeKey(dir, 'host_key', options.hostKeyType ?? 'ed25519'));
   const port = await freePort();
+  const host = options.netns?.listenAddress ?? '127.0.0.1';
   await writeFile(join(dir, 'authorized_keys'), options.authorizedKeys.map((k) => `${k}\n`).join(''), {
     mode: 0o600,
   });
   const config = [
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${host}`,
     `HostKey ${hostKey.path}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
     'PidFile none',
@@ -129,9 +140,12 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   await mkdir(rootHome, { mode: 0o700 });
   await writeFile(configPath, `${config.join('\n')}\n`);
 
+  const inNetns = options.netns ? ['ip', 'netns', 'exec', options.netns.name] : [];
+  const [command = '', ...commandArgs] = [...inNetns, 'unshare'];
   const child: ChildProcess = spawn(
-    'unshare',
+    command,
     [
+      ...commandArgs,
       '--mount',
       '--pid',
       '--fork',
@@ -156,7 +170,10 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.race([
-      waitForBanner(port, Date.now() + 15_000),
+      // From outside a namespace the port may be unreachable: there sshd's own log says it listens.
+      options.netns
+        ? waitForLog(() => output, `Server listening on ${host} port ${port}.`, Date.now() + 15_000)
+        : waitForBanner(port, Date.now() + 15_000),
       exited.then(() => {
         throw new Error(`sshd exited at start:\n${output}`);
       }),
@@ -174,10 +191,10 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     }
   };
   return {
-    host: '127.0.0.1',
+    host,
     port,
     hostKey,
-    knownHostsLine: `[127.0.0.1]:${port} ${hostKey.type} ${hostKey.blob.toString('base64')}`,
+    knownHostsLine: `[${host}]:${port} ${hostKey.type} ${hostKey.blob.toString('base64')}`,
     dir,
     log: () => output,
     kill,

@@ -319,8 +319,11 @@ describe('rk64-action install', () => {
     expect(r.code).toBe(3);
     const result = lines(r.stdout).at(-1);
     expect(result).toMatchObject({ event: 'result', ok: false });
-    // The signature is checked when the signed version is read, before anything is installed.
-    expect(result?.message).toMatch(/^rauc info refused the bundle: .*signature/i);
+    // The signature is checked when the signed version is read, before anything is installed;
+    // the message is rauc's own reason, not an empty one or the script's fallback.
+    expect(result?.message).toMatch(
+      /^rauc info refused the bundle: .*signature verification failed: .*unable to get local issuer certificate/,
+    );
     expect(rauc.slotSums()).toEqual(before);
   });
 

@@ -12,7 +12,8 @@ import { connectSsh } from '../../../src/core/transport/ssh.js';
 import type { SshTarget } from '../../../src/core/target.js';
 import type { KeyPair, Sshd } from '../../lib/sshd.js';
 import { makeKey, startSshd } from '../../lib/sshd.js';
-import { runOk } from '../../lib/exec.js';
+import { run, runOk } from '../../lib/exec.js';
+import { NetnsLab } from '../../lib/netns.js';
 
 let dir: string;
 let userKey: KeyPair;
@@ -302,22 +303,62 @@ describe('ssh transport', () => {
     expect(error.exitCode).toBe(3);
   });
 
-  it('reaches the gateway through a jump host', async () => {
+  it('reaches the gateway through a jump host, where only the jump host can reach it', async () => {
+    // host --veth-- jump namespace (sshd) --veth-- gateway namespace (sshd). The jump namespace does
+    // not forward and the gateway has no route back, so only the jump sshd's own connection
+    // (direct-tcpip) reaches the gateway; a client that skipped the jump would find no path.
+    const lab = new NetnsLab();
+    const [a = 0, b = 0] = randomBytes(2);
+    const net = `100.${64 + (a % 64)}.${b}`;
     const jumpKey = await makeKey(dir, 'jump_host_key');
-    const jump = await startSshd({ authorizedKeys: [userKey.publicLine], hostKey: jumpKey });
+    let jump: Sshd | undefined;
+    let gateway: Sshd | undefined;
     try {
-      await writeFile(knownHosts, `${sshd.knownHostsLine}\n${jump.knownHostsLine}\n`);
-      const viaJump: SshTarget = { ...target(), jump: { host: jump.host, port: jump.port, user: 'root' } };
+      const jumpNs = await lab.ns('jump');
+      const gatewayNs = await lab.ns('gw');
+      await runOk('ip', ['link', 'add', `rk64j${lab.id}`, 'type', 'veth', 'peer', 'name', `rk64j${lab.id}p`]);
+      await runOk('ip', ['link', 'set', `rk64j${lab.id}p`, 'netns', jumpNs]);
+      await runOk('ip', ['addr', 'add', `${net}.1/30`, 'dev', `rk64j${lab.id}`]);
+      await runOk('ip', ['link', 'set', `rk64j${lab.id}`, 'up']);
+      await runOk('ip', ['-n', jumpNs, 'addr', 'add', `${net}.2/30`, 'dev', `rk64j${lab.id}p`]);
+      await runOk('ip', ['-n', jumpNs, 'link', 'set', `rk64j${lab.id}p`, 'up']);
+      await lab.link(
+        { ns: jumpNs, name: 'lan', addr: `${net}.5/30` },
+        { ns: gatewayNs, name: 'wan', addr: `${net}.6/30` },
+      );
+      jump = await startSshd({
+        authorizedKeys: [userKey.publicLine],
+        hostKey: jumpKey,
+        netns: { name: jumpNs, listenAddress: `${net}.2` },
+      });
+      gateway = await startSshd({
+        authorizedKeys: [userKey.publicLine],
+        netns: { name: gatewayNs, listenAddress: `${net}.6` },
+      });
+      await writeFile(knownHosts, `${gateway.knownHostsLine}\n${jump.knownHostsLine}\n`);
+      // The control: straight to the gateway there is no path.
+      const direct = await rejection(connectSsh(target(gateway), opts({ connectTimeoutMs: 3000 })));
+      expect(direct.message).toMatch(/refused|timed out|unreachable/i);
+      expect(gateway.log()).not.toContain('Connection from');
+      const viaJump: SshTarget = {
+        ...target(gateway),
+        jump: { host: jump.host, port: jump.port, user: 'root' },
+      };
       const t = await connectSsh(viaJump, opts());
       try {
-        expect(t.description).toContain(`via root@127.0.0.1:${jump.port}`);
+        expect(t.description).toContain(`via root@${net}.2:${jump.port}`);
         expect((await t.exec('echo through')).stdout).toBe('through\n');
       } finally {
         await t.close();
       }
-      expect(jump.log()).toMatch(/direct-tcpip|Accepted publickey/);
+      expect(jump.log()).toContain(`Accepted publickey for root from ${net}.1`);
+      // The gateway saw the login come from the jump host's side of its link.
+      expect(gateway.log()).toContain(`Accepted publickey for root from ${net}.5`);
     } finally {
-      await jump.stop();
+      await jump?.stop();
+      await gateway?.stop();
+      await run('ip', ['link', 'del', `rk64j${lab.id}`]);
+      await lab.destroy();
       await writeFile(knownHosts, `${sshd.knownHostsLine}\n`);
     }
   });

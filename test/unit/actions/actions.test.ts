@@ -38,8 +38,9 @@ describe('serial install refusal', () => {
   });
 
   it('an https URL is passed to the gateway even over serial: nothing is uploaded', async () => {
-    const t = new FakeTransport('serial', 'serial:/dev/ttyS9@1500000').on(/^rk64-action install /, () =>
-      ok('{"event":"result","ok":true,"message":"installed"}\n'),
+    const t = new FakeTransport('serial', 'serial:/dev/ttyS9@1500000').expect(
+      "rk64-action install 'https://updates.example/b.raucb'",
+      () => ok('{"event":"result","ok":true,"message":"installed"}\n'),
     );
     const outcome = await runAction(t, { kind: 'install', source: 'https://updates.example/b.raucb' });
     expect(outcome).toEqual({ ok: true, message: 'installed', offerReboot: true });
@@ -62,7 +63,7 @@ describe('install stream', () => {
   });
 
   it('a failed install reports the gateway’s message and offers no reboot', async () => {
-    const t = new FakeTransport().on(/^rk64-action install /, (_c, o) => {
+    const t = new FakeTransport().expect("rk64-action install 'http://10.0.2.2/b.raucb'", (_c, o) => {
       o.onStdout?.('{"event":"progress","percent":20,"message":"Checking bundle"}\n');
       o.onStdout?.('{"event":"result","ok":false,"message":"rauc install failed: signature invalid"}\n');
       return { stdout: '', stderr: '', exitCode: 3 };

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { DEFAULT_UPLOAD_DIR } from '../../../src/core/actions.js';
 import type { DashboardController, DashboardOptions } from '../../../src/core/dashboard/controller.js';
 import { Rk64Error } from '../../../src/core/errors.js';
 import { KEY_BINDINGS } from '../../../src/core/keybindings.js';
@@ -53,19 +54,19 @@ async function mount(transport: FakeTransport, options: Partial<DashboardOptions
 }
 
 function gateway(status: GatewayStatus = loadStatus('healthy')): FakeTransport {
-  return new FakeTransport().status(() => status).on(/^rk64-action /, ok());
+  return new FakeTransport().status(() => status);
 }
 
 const actionCommands = (t: FakeTransport) => t.commands.filter((c) => c.startsWith('rk64-action'));
 
 describe.each([
-  ['g', 'Mark slot A (booted) good on lab-gw', 'rk64-action mark-good booted'],
-  ['G', 'Mark slot B (other) good on lab-gw', 'rk64-action mark-good other'],
-  ['b', 'Mark slot A (booted) bad on lab-gw', 'rk64-action mark-bad booted'],
-  ['B', 'Mark slot B (other) bad on lab-gw', 'rk64-action mark-bad other'],
-  ['w', 'Turn SSH on the WAN port ON on lab-gw', 'rk64-action ssh-wan on'],
-  ['R', 'Reboot lab-gw now', 'rk64-action reboot'],
-])('key %s', (key, confirmText, command) => {
+  ['g', 'Mark slot A (booted) good on lab-gw', 'rk64-action mark-good booted', 'Slot (booted) marked good.'],
+  ['G', 'Mark slot B (other) good on lab-gw', 'rk64-action mark-good other', 'Slot (other) marked good.'],
+  ['b', 'Mark slot A (booted) bad on lab-gw', 'rk64-action mark-bad booted', 'Slot (booted) marked bad.'],
+  ['B', 'Mark slot B (other) bad on lab-gw', 'rk64-action mark-bad other', 'Slot (other) marked bad.'],
+  ['w', 'Turn SSH on the WAN port ON on lab-gw', 'rk64-action ssh-wan on', 'SSH on the WAN port is now on.'],
+  ['R', 'Reboot lab-gw now', 'rk64-action reboot', 'The gateway reboots in about a second'],
+])('key %s', (key, confirmText, command, outcome) => {
   it('asks, naming the gateway and the change; n cancels and sends nothing', async () => {
     const t = gateway();
     const ui = await mount(t);
@@ -88,8 +89,8 @@ describe.each([
     expect(actionCommands(t)).toEqual([]);
   });
 
-  it('y runs exactly that command and refreshes', async () => {
-    const t = gateway();
+  it('y runs exactly that command, says what it did and refreshes', async () => {
+    const t = gateway().expect(command, ok());
     const ui = await mount(t);
     const before = t.commands.filter((c) => c === 'rk64-status').length;
     await ui.press(key);
@@ -97,7 +98,7 @@ describe.each([
     await ui.press('y');
     await vi.waitFor(() => expect(actionCommands(t)).toEqual([command]), { timeout: 3000 });
     await vi.waitFor(() => expect(t.commands.filter((c) => c === 'rk64-status').length).toBe(before + 1));
-    await ui.waitFor(/marked|SSH on the WAN port is now on|reboots in about a second/);
+    await ui.waitFor(outcome);
   });
 });
 
@@ -105,7 +106,7 @@ describe('actions', () => {
   it('SSH-on-WAN toggles off when it is on', async () => {
     const status = loadStatus('healthy');
     status.sshOnWan = { enabled: true, firewallAllows: true, expiresAt: null };
-    const t = gateway(status);
+    const t = gateway(status).expect('rk64-action ssh-wan off', ok());
     const ui = await mount(t);
     await ui.press('w');
     await ui.waitFor('Turn SSH on the WAN port OFF on lab-gw');
@@ -114,7 +115,7 @@ describe('actions', () => {
   });
 
   it('a failing action shows the gateway’s reason', async () => {
-    const t = gateway().on(/^rk64-action mark-good/, {
+    const t = gateway().expect('rk64-action mark-good booted', {
       stdout: '',
       stderr: 'rk64-action: rauc status mark-good failed: slot rootfs.0 is busy',
       exitCode: 3,
@@ -128,7 +129,11 @@ describe('actions', () => {
   });
 
   it('not root: says to connect as root', async () => {
-    const t = gateway().on(/^rk64-action mark-bad/, { stdout: '', stderr: 'must be root', exitCode: 4 });
+    const t = gateway().expect('rk64-action mark-bad booted', {
+      stdout: '',
+      stderr: 'must be root',
+      exitCode: 4,
+    });
     const ui = await mount(t);
     await ui.press('b');
     await ui.press('y');
@@ -142,8 +147,8 @@ describe('actions', () => {
     let release = () => {};
     const gate = new Promise<void>((r) => (release = r));
     const t = gateway()
-      .on(/^mkdir -p /, ok())
-      .on(/^rk64-action install /, async (_cmd, options) => {
+      .expect("mkdir -p '/data/rk64/uploads'", ok())
+      .expect("rk64-action install '/data/rk64/uploads/rk64_2026.11.26.raucb'", async (_cmd, options) => {
         options.onStdout?.('{"event":"progress","percent":0,"message":"Installing"}\n');
         options.onStdout?.('{"event":"progress","percent":40,"message":"Copying image to rootfs.1"}\n');
         await gate;
@@ -221,13 +226,13 @@ describe('actions', () => {
     const bundle = path.join(dir, 'b.raucb');
     writeFileSync(bundle, 'bundle');
     const first = gateway()
-      .on(/^mkdir -p /, ok())
-      .on(/^rk64-action install /, (_cmd, options) => {
+      .expect(`mkdir -p '${DEFAULT_UPLOAD_DIR}'`, ok())
+      .expect(`rk64-action install '${DEFAULT_UPLOAD_DIR}/b.raucb'`, (_cmd, options) => {
         options.onStdout?.('{"event":"progress","percent":10,"message":"Checking bundle"}\n');
         throw new Rk64Error('connection-lost', 'connection to gw.test lost');
       });
-    const second = gateway().on(
-      /^rk64-action last$/,
+    const second = gateway().expect(
+      'rk64-action last',
       ok(
         '{"action":"install","startedAt":"2026-11-26T01:00:00Z","finishedAt":"2026-11-26T01:03:00Z","percent":100,"message":"Installed into slot B","ok":true}\n',
       ),
@@ -247,8 +252,8 @@ describe('actions', () => {
   });
 
   it('l shows the last install', async () => {
-    const t = gateway().on(
-      /^rk64-action last$/,
+    const t = gateway().expect(
+      'rk64-action last',
       ok('{"action":"install","startedAt":"x","finishedAt":null,"percent":55,"message":"Copying","ok":null}'),
     );
     const ui = await mount(t);
@@ -258,16 +263,29 @@ describe('actions', () => {
 });
 
 describe('modes', () => {
-  it('read-only: dangerous keys do nothing and are not offered', async () => {
+  it('read-only: every dangerous key, then y, sends nothing; none is offered', async () => {
     const t = gateway();
     const ui = await mount(t, { readOnly: true });
-    for (const key of ['g', 'G', 'b', 'B', 'w', 'i', 'R']) {
+    const dangerousKeys = KEY_BINDINGS.filter((b) => b.dangerous).flatMap((b) => b.keys);
+    expect(dangerousKeys).toEqual(['g', 'G', 'b', 'B', 'w', 'i', 'R']);
+    for (const key of dangerousKeys) {
+      // The key, then the confirm key that would send its action (and a line end for the prompt).
       await ui.press(key);
-      expect(ui.screen()).not.toMatch(/Press y to confirm|Bundle to install/);
+      await ui.press('y');
+      await ui.press(ENTER);
+      // A refresh is one round trip after the keys before it were handled: then look.
+      const polls = t.commands.length;
+      await ui.press('r');
+      await vi.waitFor(() => expect(t.commands.length).toBe(polls + 1));
+      expect(ui.screen()).not.toMatch(/Press y to confirm|Bundle to install|Cancelled/);
     }
-    expect(actionCommands(t)).toEqual([]);
+    // Only the refreshes went out (the transport fails the test on anything else).
+    expect(new Set(t.commands)).toEqual(new Set(['rk64-status']));
     expect(ui.screen()).toContain('live · read-only');
     expect(ui.screen()).toContain('? help r refresh q quit');
+    // The controller refuses an action in read-only mode even when one reaches it.
+    await ui.controller.execute({ kind: 'reboot' });
+    await ui.waitFor('Read-only mode: nothing was sent.');
     await ui.press('?');
     await ui.waitFor('Keys (? or Esc closes)');
     for (const b of KEY_BINDINGS) {
