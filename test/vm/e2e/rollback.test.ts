@@ -90,8 +90,10 @@ describe.sequential('rollback', () => {
     const boots = perAttempt(run.serial);
     expect(boots).toHaveLength(4);
     for (const boot of boots.slice(0, 3)) {
-      // B's kernel started, its systemd armed the watchdog, then PID 1 was frozen ...
+      // B's kernel started, its systemd armed the watchdog (PID 1 holds the device open), then
+      // PID 1 was frozen ...
       expect(boot).toMatch(/Booting Linux on physical CPU/);
+      expect(boot).toMatch(/rk64-e2e: PID 1 holds \/dev\/watchdog\d* open/);
       expect(boot).toMatch(/rk64-e2e: PID 1 is stopped/);
       // ... and nothing in Linux restarted or crashed the machine: the reset came from the watchdog.
       const afterFreeze = boot.slice(boot.indexOf('rk64-e2e: PID 1 is stopped'));
