@@ -176,7 +176,7 @@ fi
 setenv rk64_extra
 if test "${_RUT_OH_}" = 1 || test "${rk64_bg_prompt}" = 1; then
   echo "rk64: break-glass requested (_RUT_OH_=1): serial root console for this boot"
-  setenv rk64_extra "rk64.breakglass=1"
+  setenv rk64_extra " rk64.breakglass=1"
 fi
 if test "${rk64_mode}" = exhausted; then setenv rk64_extra "${rk64_extra} rk64.boot=exhausted"; fi
 if part number ${devtype} ${devnum} boot-${rk64_label} rk64_bootpart; then true; else
@@ -261,7 +261,7 @@ fi
 
 # init=/sbin/init: NixOS's systemd initrd finds the system only through init= (the flake's root
 # links /sbin/init to the system's init); on the Debian test gateway it is systemd already.
-setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro init=/sbin/init rauc.slot=${rk64_slot} panic=10 ${rk64_console} ${rk64_extra}${rk64_params}"
+setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro init=/sbin/init rauc.slot=${rk64_slot} panic=10 ${rk64_console}${rk64_extra}${rk64_params}"
 
 # ---- load and boot; any failure resets, so the counter decides the next attempt
 echo "rk64: booting slot ${rk64_slot} from ${devtype} ${devnum}:${rk64_bootpart} (${rk64_mode})"
