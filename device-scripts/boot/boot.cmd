@@ -176,18 +176,94 @@ fi
 setenv rk64_extra
 if test "${_RUT_OH_}" = 1 || test "${rk64_bg_prompt}" = 1; then
   echo "rk64: break-glass requested (_RUT_OH_=1): serial root console for this boot"
-  setenv rk64_extra "rk64.breakglass=1"
+  setenv rk64_extra " rk64.breakglass=1"
 fi
 if test "${rk64_mode}" = exhausted; then setenv rk64_extra "${rk64_extra} rk64.boot=exhausted"; fi
-# init=/sbin/init: NixOS's systemd initrd finds the system only through init= (the flake's root
-# links /sbin/init to the system's init); on the Debian test gateway it is systemd already.
-setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro init=/sbin/init rauc.slot=${rk64_slot} panic=10 ${rk64_console} ${rk64_extra}"
-
-# ---- load and boot; any failure resets, so the counter decides the next attempt
 if part number ${devtype} ${devnum} boot-${rk64_label} rk64_bootpart; then true; else
   echo "rk64: no partition boot-${rk64_label}; resetting"
   reset
 fi
+
+# ---- parameters the system asks for: kernel-params.txt on the boot slot, appended after ours.
+# Format (docs/boot.md): text, at most 1024 bytes, one line rk64_kernel_params=<words>; only
+# printable ASCII without " ' \ $ ` (the kernel and systemd unquote, and a quoted key would slip
+# past the check below). Anything else: the file is ignored, our own parameters boot, and we say so.
+setenv rk64_params
+setenv rk64_pfile kernel-params.txt
+setenv rk64_pok 0
+if test -e ${devtype} ${devnum}:${rk64_bootpart} ${rk64_pfile}; then
+  mw.b ${rk64_s}800000 0 0x402
+  if load ${devtype} ${devnum}:${rk64_bootpart} ${rk64_s}800000 ${rk64_pfile} 0x401; then
+    if itest 0x${filesize} -gt 0x400; then
+      echo "rk64: ${rk64_pfile} is larger than 1024 bytes; ignored"
+    elif itest 0x${filesize} == 0; then
+      echo "rk64: ${rk64_pfile} is empty; no parameters from it"
+    else
+      setenv rk64_pok 1
+    fi
+  else
+    echo "rk64: cannot read ${rk64_pfile}; ignored"
+  fi
+else
+  echo "rk64: no ${rk64_pfile} on boot-${rk64_label}; no parameters from it"
+fi
+if test "${rk64_pok}" = 1; then
+  setenv rk64_psize ${filesize}
+  for a in 0 1 2 3; do
+    for b in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+      for c in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+        if test "${rk64_pok}" = 1 && itest 0x${a}${b}${c} -lt 0x${rk64_psize}; then
+          setenv rk64_pb *${rk64_s}800${a}${b}${c}
+          if itest.b ${rk64_pb} == 0x0a; then
+            true
+          elif itest.b ${rk64_pb} -lt 0x20 || itest.b ${rk64_pb} -gt 0x7e || itest.b ${rk64_pb} == 0x22 || itest.b ${rk64_pb} == 0x24 || itest.b ${rk64_pb} == 0x27 || itest.b ${rk64_pb} == 0x5c || itest.b ${rk64_pb} == 0x60; then
+            echo "rk64: ${rk64_pfile} has a byte boot.scr does not accept at offset 0x${a}${b}${c}; ignored"
+            setenv rk64_pok 0
+          fi
+        fi
+      done
+    done
+  done
+fi
+if test "${rk64_pok}" = 1; then
+  setenv rk64_kernel_params
+  env import -t ${rk64_s}800000 ${rk64_psize} rk64_kernel_params
+  # Each word's key (the text before its first "=", as the kernel reads it) is found by letting
+  # env import parse "rk64k_<word>": it sets (or, for a bare word, deletes) rk64k_<key>. Keys
+  # boot.scr sets itself are dropped. At most 32 words keep the environment's table small.
+  setenv rk64_pcount
+  for p in ${rk64_kernel_params}; do
+    if test "${rk64_pcount}" = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; then
+      echo "rk64: ${rk64_pfile}: more than 32 parameters; ${p} ignored"
+    else
+      setenv rk64_pcount "${rk64_pcount}x"
+      setenv rk64k_root "not set"
+      setenv rk64k_rauc.slot "not set"
+      setenv rk64k_console "not set"
+      setenv rk64k_init "not set"
+      setenv rk64k_panic "not set"
+      setenv rk64k_rk64.breakglass "not set"
+      setenv rk64k_rk64.boot "not set"
+      setenv rk64k_ "${p}"
+      env export -t ${rk64_s}900000 rk64k_
+      # drop the "=" after the name: "rk64k_=<word>" becomes "rk64k_<word>"
+      cp.b ${rk64_s}900007 ${rk64_s}900006 ${filesize}
+      env import -t ${rk64_s}900000 ${filesize}
+      if test "${rk64k_root}" != "not set" || test "${rk64k_rauc.slot}" != "not set" || test "${rk64k_console}" != "not set" || test "${rk64k_init}" != "not set" || test "${rk64k_panic}" != "not set" || test "${rk64k_rk64.breakglass}" != "not set" || test "${rk64k_rk64.boot}" != "not set"; then
+        echo "rk64: ${rk64_pfile}: ${p} is set by boot.scr itself; ignored"
+      else
+        setenv rk64_params "${rk64_params} ${p}"
+      fi
+    fi
+  done
+  echo "rk64: parameters from ${rk64_pfile}:${rk64_params}"
+fi
+
+# init=/sbin/init: NixOS's systemd initrd finds the system only through init= (the flake's root
+# links /sbin/init to the system's init); on the Debian test gateway it is systemd already.
+setenv bootargs "root=PARTLABEL=rootfs-${rk64_label} rootwait ro init=/sbin/init rauc.slot=${rk64_slot} panic=10 ${rk64_console}${rk64_extra}${rk64_params}"
+
+# ---- load and boot; any failure resets, so the counter decides the next attempt
 echo "rk64: booting slot ${rk64_slot} from ${devtype} ${devnum}:${rk64_bootpart} (${rk64_mode})"
 echo "rk64: load addresses kernel=${kernel_addr_r} initrd=${ramdisk_addr_r} fdt=${fdt_addr_r}"
 echo "rk64: bootargs: ${bootargs}"

@@ -38,6 +38,9 @@ let
   kernelImage = "${cfg.system.build.kernel}/Image";
   dtb = "${cfg.system.build.kernel}/dtbs/rockchip/rk3328-rock64.dtb";
   initrd = "${cfg.system.build.initialRamdisk}/${cfg.system.boot.loader.initrdFile}";
+  # boot.kernelParams reach the kernel through the boot slot's kernel-params.txt (make-boot-vfat),
+  # which boot.scr appends after its own root=/rauc.slot=/console=/init= (docs/boot.md).
+  kernelParams = lib.escapeShellArg (lib.concatStringsSep " " cfg.boot.kernelParams);
 in
 rec {
   device-scripts = pkgs.callPackage ./device-scripts.nix { src = deviceScriptsSrc; };
@@ -69,14 +72,14 @@ rec {
   # The vfat image for one boot slot: kernel Image, rk3328-rock64.dtb, initrd, boot.scr.
   boot-vfat = runScript "rk64-boot.vfat" ''
     ${buildOutputs} boot-vfat --kernel ${kernelImage} --dtb ${dtb} --initrd ${initrd} \
-      --boot-script ${boot-script} --out $out
+      --boot-script ${boot-script} --kernel-params ${kernelParams} --out $out
   '';
 
   # The flashable eMMC image: U-Boot at sectors 64/16384, boot-a (vfat) at 16 MiB, rootfs-a.
   image = runScript "rk64-rock64-image" ''
     ${buildOutputs} image --idbloader ${uboot}/idbloader.img --uboot-itb ${uboot}/u-boot.itb \
       --kernel ${kernelImage} --dtb ${dtb} --initrd ${initrd} --boot-script ${boot-script} \
-      --rootfs ${squashfs} --out-dir $out
+      --rootfs ${squashfs} --kernel-params ${kernelParams} --out-dir $out
   '';
 
   # Signing needs a private key, and a private key must never enter the world-readable Nix

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runOk } from './exec.js';
+import { run, runOk } from './exec.js';
 import {
   SECTOR,
   compileBootScript,
@@ -134,6 +134,9 @@ export interface TestDisk {
 
 const BOOT_SIZE = '40M';
 
+/** What the test disk's build asks the kernel for (kernel-params.txt on both boot slots). */
+export const TEST_KERNEL_PARAMS = 'rk64.test-param=1 loglevel=4';
+
 /**
  * A small disk from the real build-image (no U-Boot blobs: QEMU's U-Boot is the firmware),
  * plus boot-b/rootfs-b as systemd-repart would add them, so both slots can boot.
@@ -160,6 +163,8 @@ export async function buildTestDisk(dir: string): Promise<TestDisk> {
     BOOT_SIZE,
     '--rootfs-size',
     '4M',
+    '--kernel-params',
+    TEST_KERNEL_PARAMS,
   ]);
   const bootGood = join(dir, 'boot-good.vfat');
   const bootBroken = join(dir, 'boot-broken.vfat');
@@ -175,6 +180,8 @@ export async function buildTestDisk(dir: string): Promise<TestDisk> {
     bootGood,
     '--size',
     BOOT_SIZE,
+    '--kernel-params',
+    TEST_KERNEL_PARAMS,
   ]);
   const garbage = join(dir, 'garbage-Image');
   writeFileSync(garbage, Buffer.alloc(64 * 1024, 0x5a));
@@ -225,4 +232,32 @@ export async function setBootB(disk: string, vfat: string): Promise<void> {
     'conv=notrunc',
     'status=none',
   ]);
+}
+
+/** Replace (content) or delete (null) one file on a boot partition of the disk, with mtools. */
+export async function setBootFile(
+  disk: string,
+  label: string,
+  name: string,
+  content: Buffer | string | null,
+  dir: string,
+): Promise<void> {
+  const p = (await partitions(disk)).find((x) => x.name === label);
+  if (!p) throw new Error(`no ${label}`);
+  const image = `${disk}@@${p.start * SECTOR}`;
+  if (content === null) {
+    await runOk('mdel', ['-i', image, `::${name}`]);
+    return;
+  }
+  const src = join(dir, `boot-file.${process.pid}`);
+  writeFileSync(src, content);
+  await runOk('mcopy', ['-o', '-i', image, src, `::${name}`]);
+}
+
+/** One file from a boot partition of the disk, or null when it is not there. */
+export async function readBootFile(disk: string, label: string, name: string): Promise<string | null> {
+  const p = (await partitions(disk)).find((x) => x.name === label);
+  if (!p) throw new Error(`no ${label}`);
+  const r = await run('mtype', ['-i', `${disk}@@${p.start * SECTOR}`, `::${name}`]);
+  return r.code === 0 ? r.stdout : null;
 }

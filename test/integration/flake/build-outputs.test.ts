@@ -78,6 +78,17 @@ describe('flake image steps (build-outputs)', () => {
     for (const name of ['Image', 'board.dtb', 'initrd', 'boot.scr']) expect(dir, name).toMatch(new RegExp(`::/${name}\\b`, 'i'));
   });
 
+  it("writes the system's kernel parameters to kernel-params.txt, without the keys boot.scr sets", async () => {
+    const out = join(work, 'boot-params.vfat');
+    // as NixOS asks: root=fstab (systemd initrd), loglevel, net.ifnames=0 (no predictable names)
+    const params = 'root=fstab loglevel=4 net.ifnames=0 console=ttyS2,1500000';
+    const r = await step(['boot-vfat', '--kernel', kernel, '--dtb', dtb, '--initrd', join(work, 'initrd'), '--boot-script', join(work, 'boot.scr'), '--kernel-params', params, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/root=fstab dropped: boot\.scr sets root itself/);
+    const file = (await runOk('mtype', ['-i', out, '::kernel-params.txt'])).stdout;
+    expect(file.split('\n').filter((l) => !l.startsWith('#'))).toEqual(['rk64_kernel_params=loglevel=4 net.ifnames=0', '']);
+  });
+
   it('assembles the eMMC image with U-Boot at sectors 64 and 16384 and the A slot', async () => {
     const outDir = join(work, 'image');
     await runOk('bash', [

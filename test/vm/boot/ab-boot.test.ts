@@ -20,7 +20,14 @@ import {
   zeroEnv,
 } from '../../lib/boot-image.js';
 import type { BootResult, TestDisk } from '../../lib/boot-vm.js';
-import { boot, buildTestDisk, setBootB } from '../../lib/boot-vm.js';
+import {
+  TEST_KERNEL_PARAMS,
+  boot,
+  buildTestDisk,
+  readBootFile,
+  setBootB,
+  setBootFile,
+} from '../../lib/boot-vm.js';
 
 let dir: string;
 let t: TestDisk;
@@ -206,6 +213,109 @@ describe('real kernel boots', () => {
     expect((await fwPrintenv(cfg))?._RUT_OH_).toBeUndefined();
     const next = await ubootOnce();
     expect(next.bootargs).not.toMatch(/breakglass/);
+  });
+});
+
+describe('kernel parameters from kernel-params.txt on the boot slot', () => {
+  const PARAMS = 'kernel-params.txt';
+  const OWN_A = 'root=PARTLABEL=rootfs-a rootwait ro init=/sbin/init rauc.slot=A panic=10 console=ttyAMA0';
+  const fileWith = (words: string): string => `# planted by the test\nrk64_kernel_params=${words}\n`;
+  let built: string | null = null;
+  beforeAll(async () => {
+    built = await readBootFile(t.disk, 'boot-a', PARAMS);
+  });
+  const restore = async (): Promise<void> => setBootFile(t.disk, 'boot-a', PARAMS, built, dir);
+
+  it("the build's parameters reach the kernel, after boot.cmd's own", async () => {
+    expect(built).toContain(`rk64_kernel_params=${TEST_KERNEL_PARAMS}\n`);
+    await zeroEnv(t.disk);
+    const r = await boot(t.disk, { until: 'kernel', timeoutMs: 120_000 });
+    expect(r.cmdline, r.log).toBe(`${OWN_A} ${TEST_KERNEL_PARAMS}`);
+  });
+
+  it("boot.cmd's own keys planted in the file never reach the kernel; the other words do", async () => {
+    await zeroEnv(t.disk);
+    const planted = [
+      'rk64.planted=1',
+      'root=/dev/evil',
+      'rauc.slot=B',
+      'console=ttyS9',
+      'init=/bin/sh',
+      'panic=0',
+      'rk64.breakglass=1',
+      'rk64.breakglass',
+      'root',
+      'root=',
+      'rk64.boot=exhausted',
+      'quiet',
+    ];
+    try {
+      await setBootFile(t.disk, 'boot-a', PARAMS, fileWith(planted.join(' ')), dir);
+      const r = await boot(t.disk, { until: 'kernel', timeoutMs: 120_000 });
+      expect(r.cmdline, r.log).toBe(`${OWN_A} rk64.planted=1 quiet`);
+      expect(r.log).toMatch(/rk64: kernel-params\.txt: root=\/dev\/evil is set by boot\.scr itself; ignored/);
+    } finally {
+      await restore();
+    }
+  });
+
+  const garbage = Buffer.alloc(900);
+  for (let i = 0, x = 7; i < garbage.length; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    garbage[i] = x >> 16;
+  }
+  const cases: { name: string; content: Buffer | string | null; log: RegExp }[] = [
+    { name: 'missing', content: null, log: /rk64: no kernel-params\.txt on boot-a; no parameters from it/ },
+    { name: 'empty', content: '', log: /rk64: kernel-params\.txt is empty; no parameters from it/ },
+    {
+      name: 'oversized',
+      content: fileWith(`root=/dev/evil ${'x'.repeat(1100)}`),
+      log: /rk64: kernel-params\.txt is larger than 1024 bytes; ignored/,
+    },
+    {
+      name: 'garbage',
+      content: garbage,
+      log: /rk64: kernel-params\.txt has a byte boot\.scr does not accept/,
+    },
+    {
+      name: 'a quoted key (the kernel would unquote it)',
+      content: fileWith('rk64.x=1 "root=/dev/evil"'),
+      log: /rk64: kernel-params\.txt has a byte boot\.scr does not accept at offset 0x032;/,
+    },
+    {
+      name: 'a backslash (systemd would drop it)',
+      content: fileWith('rk64.break\\glass=1'),
+      log: /rk64: kernel-params\.txt has a byte boot\.scr does not accept/,
+    },
+    {
+      name: 'no rk64_kernel_params line',
+      content: '# nothing here\nbootargs=init=/bin/sh\n',
+      log: /rk64: parameters from kernel-params\.txt:\n/,
+    },
+  ];
+  it.each(cases)("$name: boots with boot.cmd's own parameters and says so", async (c) => {
+    await zeroEnv(t.disk);
+    try {
+      await setBootFile(t.disk, 'boot-a', PARAMS, c.content, dir);
+      const r = await boot(t.disk, { until: 'uboot', timeoutMs: 60_000 });
+      expect(r.bootargs, r.log).toBe(OWN_A);
+      expect(r.log).toMatch(c.log);
+    } finally {
+      await restore();
+    }
+  });
+
+  it('more than 32 parameters: the first 32 are taken', async () => {
+    await zeroEnv(t.disk);
+    const words = Array.from({ length: 34 }, (_, i) => `rk64.p${i}=${i}`);
+    try {
+      await setBootFile(t.disk, 'boot-a', PARAMS, fileWith(words.join(' ')), dir);
+      const r = await boot(t.disk, { until: 'uboot', timeoutMs: 60_000 });
+      expect(r.bootargs, r.log).toBe(`${OWN_A} ${words.slice(0, 32).join(' ')}`);
+      expect(r.log).toMatch(/more than 32 parameters; rk64\.p32=32 ignored/);
+    } finally {
+      await restore();
+    }
   });
 });
 

@@ -121,6 +121,22 @@ describe('test gateway', () => {
     expect(wan.code).not.toBe(0);
   });
 
+  it('kernel parameters from the image (kernel-params.txt) reach the kernel: net.ifnames=0, and the .link files still name eth0/eth1', async () => {
+    const args = (await gateway.sshOk('cat /proc/cmdline')).stdout.trim().split(/\s+/);
+    expect(args).toContain('net.ifnames=0');
+    // appended after boot.scr's own, which stay the only ones of their kind
+    expect(args.indexOf('net.ifnames=0')).toBeGreaterThan(args.findIndex((a) => a.startsWith('console=')));
+    expect(args.filter((a) => a.startsWith('root='))).toEqual(['root=PARTLABEL=rootfs-a']);
+    for (const [name, mac, file] of [
+      ['eth0', gateway.state.wanMac, '05-rk64-qemu-wan.link'],
+      ['eth1', gateway.state.lanMac, '05-rk64-qemu-lan.link'],
+    ] as const) {
+      expect((await gateway.sshOk(`cat /sys/class/net/${name}/address`)).stdout.trim()).toBe(mac);
+      const udev = (await gateway.sshOk(`udevadm info --query=property /sys/class/net/${name}`)).stdout;
+      expect(udev).toMatch(new RegExp(`^ID_NET_LINK_FILE=\\S*/${file.replace(/\./g, '\\.')}$`, 'm'));
+    }
+  });
+
   it('a DHCP client on the LAN gets a lease from the gateway, and status lists it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rk64-gw-dhcp-'));
     try {
