@@ -17,6 +17,9 @@ in
 {
   config = {
     boot.initrd.systemd.enable = true;
+    # The Rock64 has no TPM; with TPM2 on, the initrd would ask for tpm-tis/tpm-crb modules the
+    # kernel does not build (and tpm-crb needs ACPI).
+    boot.initrd.systemd.tpm2.enable = false;
     boot.initrd.services.udev.rules = ''
       SUBSYSTEM=="block", ENV{ID_PART_ENTRY_NAME}=="rootfs-a", IMPORT{cmdline}="rauc.slot", ENV{rauc.slot}=="A", SYMLINK+="rk64-rootfs"
       SUBSYSTEM=="block", ENV{ID_PART_ENTRY_NAME}=="rootfs-b", IMPORT{cmdline}="rauc.slot", ENV{rauc.slot}=="B", SYMLINK+="rk64-rootfs"
