@@ -54,6 +54,12 @@ rec {
 
   uboot = pkgs.callPackage ./uboot.nix { };
 
+  # Firmware for the Wi-Fi modules (hosts/rock64.nix: hardware.firmware).
+  wifi-firmware = pkgs.callPackage ./wifi-firmware.nix { };
+
+  # For rk64.updates.method = "hawkbit" (modules/updates.nix).
+  rauc-hawkbit-updater = pkgs.callPackage ./rauc-hawkbit-updater.nix { };
+
   # Development PKI for the VM checks only (made by device-scripts/pki/make-dev-ca at build
   # time). Test keys in the store are fine; real signing keys never go there.
   test-pki = runScript "rk64-test-pki" ''
