@@ -50,8 +50,13 @@ in
       pkgs.rauc
       pkgs.libubootenv
     ];
-    # D-Bus policy for de.pengutronix.rauc (device-scripts/rauc/dbus).
-    services.dbus.packages = [ pkg ];
+    # D-Bus policy for de.pengutronix.rauc (device-scripts/rauc/dbus), and rauc's own D-Bus
+    # activation file (SystemdService=rauc.service), so a `rauc` call before rauc.service is up
+    # (first-boot's mark-good) starts the shipped unit.
+    services.dbus.packages = [
+      pkg
+      pkgs.rauc
+    ];
 
     systemd.services.rauc.wantedBy = [ "multi-user.target" ];
     # device-scripts/rootfs/rauc-service finds rauc on the unit's PATH; rauc calls the U-Boot
