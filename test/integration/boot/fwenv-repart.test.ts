@@ -221,7 +221,10 @@ describe('break-glass device side', () => {
       unit,
       '[Service]\nExecStart=@/nix/store/aaa-util-linux/sbin/agetty agetty --login-program /nix/store/bbb-shadow/bin/login --noclear --keep-baud %I 115200,38400,9600 $TERM\n',
     );
-    const r = await runBreakGlass('root=PARTLABEL=rootfs-b rauc.slot=B console=ttyS2,1500000 rk64.breakglass=1', unit);
+    const r = await runBreakGlass(
+      'root=PARTLABEL=rootfs-b rauc.slot=B console=ttyS2,1500000 rk64.breakglass=1',
+      unit,
+    );
     expect(r.code, r.stderr).toBe(0);
     const dropin = readFileSync(join(runDir, 'serial-getty@ttyS2.service.d/rk64-break-glass.conf'), 'utf8');
     expect(dropin).toMatch(
