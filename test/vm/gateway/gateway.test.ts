@@ -313,18 +313,21 @@ async function checkChronySync(): Promise<void> {
     // `add server` is a privileged chronyc command: it only works over chronyd's Unix socket in
     // its run-time directory, which must belong to the user chronyd drops to.
     await gateway.sshOk(`chronyc add server ${GUEST_HOST_ADDRESS} port ${port} iburst minpoll 0 maxpoll 2`);
-    // The source list shows the current selection (`^*`); tracking alone would still name a
-    // reference chronyd selected earlier in this boot.
+    // Synced = the source list shows 10.0.2.2 selected now (`^*`) and tracking has taken it as
+    // its reference (a moment later). Tracking alone could still name a reference chronyd selected
+    // earlier in this boot; sources alone runs ahead of the clock update.
     const selected = /^\^\* 10\.0\.2\.2\b/m;
+    const reference = /^Reference ID\s*:\s*0A000202 \(10\.0\.2\.2\)/m;
     let sources = '';
+    let tracking = '';
     for (let i = 0; i < 36; i++) {
       sources = (await gateway.ssh('chronyc -n sources')).stdout;
-      if (selected.test(sources)) break;
+      tracking = (await gateway.ssh('chronyc -n tracking')).stdout;
+      if (selected.test(sources) && reference.test(tracking)) break;
       await sleep(5000);
     }
     expect(sources, `${sources}\nhost chronyd: ${serverLog}`).toMatch(selected);
-    const tracking = (await gateway.sshOk('chronyc -n tracking')).stdout;
-    expect(tracking).toMatch(/^Reference ID\s*:\s*0A000202 \(10\.0\.2\.2\)/m);
+    expect(tracking).toMatch(reference);
     expect(tracking).toMatch(/^Leap status\s*:\s*Normal/m);
   } finally {
     await gateway.ssh(`chronyc delete ${GUEST_HOST_ADDRESS}`);
