@@ -54,7 +54,7 @@ let
         openssl enc -aes-128-ctr -K 00 -iv 00 -in /dev/zero 2>/dev/null | head -c ${toString fillMiB}M > root/filler
         mksquashfs root rootfs.img -noappend -quiet
         truncate -s 16M boot.img && mkfs.vfat boot.img
-        bash ${src + "/image/build-bundle"} --boot-image boot.img --rootfs-image rootfs.img \
+        bash ${src}/image/build-bundle --boot-image boot.img --rootfs-image rootfs.img \
           --version ${version} --cert ${pki}/signing.cert.pem --key ${pki}/signing.key.pem \
           --keyring ${pki}/ca.cert.pem --output $out
       '';

@@ -9,5 +9,7 @@
     hardware.deviceTree.enable = true;
     hardware.deviceTree.name = "rockchip/rk3328-rock64.dtb";
     systemd.watchdog.device = "/dev/watchdog0";
+    # The Wi-Fi modules load their firmware from here.
+    hardware.firmware = [ rk64Pkgs.wifi-firmware ];
   };
 }

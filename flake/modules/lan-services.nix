@@ -1,6 +1,8 @@
-# dnsmasq (DHCP on eth1 only, leases in /var/lib/dnsmasq/dnsmasq.leases) and chrony (NTP client
-# on the WAN, server for 172.20.30.0/24), both with the shipped configuration files.
-{ config, pkgs, ... }:
+# dnsmasq (DHCP on eth1 only) and chrony (NTP client on the WAN, server for 172.20.30.0/24) from
+# nixpkgs' own service modules, each pointed at the shipped configuration file
+# (device-scripts/lan, installed as /etc/rk64/*.conf), as the test gateway points Debian's units
+# at the same files.
+{ config, ... }:
 let
   pkg = config.rk64.package;
 in
@@ -9,45 +11,21 @@ in
     environment.etc."rk64/dnsmasq.conf".source = "${pkg}/etc/rk64/dnsmasq.conf";
     environment.etc."rk64/chrony.conf".source = "${pkg}/etc/rk64/chrony.conf";
 
-    systemd.services.dnsmasq = {
-      description = "rk64 LAN DHCP server (dnsmasq)";
-      after = [ "network-online.target" ];
-      wants = [ "network-online.target" ];
-      wantedBy = [ "multi-user.target" ];
-      serviceConfig = {
-        # Binds the DHCP port as root, then drops to the dnsmasq user (which owns the leases).
-        ExecStart = "${pkgs.dnsmasq}/bin/dnsmasq --keep-in-foreground --user=dnsmasq --group=dnsmasq --conf-file=/etc/rk64/dnsmasq.conf";
-        Restart = "on-failure";
-      };
-    };
-    users.users.dnsmasq = {
-      isSystemUser = true;
-      group = "dnsmasq";
-    };
-    users.groups.dnsmasq = { };
+    services.dnsmasq.enable = true;
+    # The gateway serves no DNS (port=0 in the shipped file): nothing for resolv.conf.
+    services.dnsmasq.resolveLocalQueries = false;
+    services.dnsmasq.settings.conf-file = [ "/etc/rk64/dnsmasq.conf" ];
 
-    systemd.services.chronyd = {
-      description = "rk64 NTP client and LAN server (chrony)";
-      after = [ "network.target" ];
-      wantedBy = [ "multi-user.target" ];
-      serviceConfig = {
-        # Drops to the chrony user, which owns the drift file; /run/chrony-dhcp is the sourcedir
-        # of the shipped configuration.
-        ExecStart = "${pkgs.chrony}/bin/chronyd -n -u chrony -f /etc/rk64/chrony.conf";
-        RuntimeDirectory = "chrony chrony-dhcp";
-        Restart = "on-failure";
-      };
-    };
-    users.users.chrony = {
-      isSystemUser = true;
-      group = "chrony";
-    };
-    users.groups.chrony = { };
-
-    # State directories owned by the daemons' users (/var is a tmpfs rebuilt every boot).
-    systemd.tmpfiles.rules = [
-      "d /var/lib/dnsmasq 0755 dnsmasq dnsmasq - -"
-      "d /var/lib/chrony 0750 chrony chrony - -"
+    # The module's unit (user chrony, its state directory, timesyncd forced off) runs chronyd
+    # with -f <generated file> first; chronyd takes the last -f, so the shipped file alone
+    # configures it and the generated one (no servers) stays unread.
+    services.chrony.enable = true;
+    services.chrony.servers = [ ];
+    services.chrony.extraFlags = [
+      "-f"
+      "/etc/rk64/chrony.conf"
     ];
+    # chronyd serves the time; never two clients stepping the clock.
+    services.timesyncd.enable = false;
   };
 }

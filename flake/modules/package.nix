@@ -21,5 +21,7 @@ in
     environment.systemPackages = [ cfg.package ];
     # Every unit under lib/systemd/system of the package; the modules enable the ones they own.
     systemd.packages = [ cfg.package ];
+    # Its lib/tmpfiles.d (device-scripts/tmpfiles.d): state directories on /var and /data.
+    systemd.tmpfiles.packages = [ cfg.package ];
   };
 }

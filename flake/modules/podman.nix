@@ -1,20 +1,18 @@
-# Podman for application containers. Images and containers live on /data (the root is
-# read-only). Storage driver vfs is not needed: overlay works on f2fs.
+# Podman for application containers. The shipped containers.conf (host networking: the gateway
+# never forwards, docs/services.md) and storage.conf (images and containers on /data, the root
+# is read-only) from device-scripts/containers replace the files the containers module generates.
 { config, lib, ... }:
 let
-  cfg = config.rk64.podman;
+  pkg = config.rk64.package;
 in
 {
   options.rk64.podman.enable = lib.mkEnableOption "Podman for application workloads" // {
     default = true;
   };
 
-  config = lib.mkIf cfg.enable {
+  config = lib.mkIf config.rk64.podman.enable {
     virtualisation.podman.enable = true;
-    virtualisation.containers.storage.settings.storage = {
-      driver = "overlay";
-      graphroot = "/data/containers/storage";
-      runroot = "/run/containers/storage";
-    };
+    environment.etc."containers/storage.conf".source = lib.mkForce "${pkg}/etc/containers/storage.conf";
+    environment.etc."containers/containers.conf".source = lib.mkForce "${pkg}/etc/containers/containers.conf";
   };
 }

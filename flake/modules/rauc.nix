@@ -1,7 +1,8 @@
 # RAUC. nixpkgs has no RAUC NixOS module at the pinned revision (services.rauc was added to
-# nixos-unstable in November 2025, PR NixOS/nixpkgs#460905), so this thin module runs
-# `rauc service` on the system bus with the shipped /etc/rauc/system.conf (compatible rock64,
-# bootloader=uboot, slots rootfs.0/1 + boot.0/1 by partition label) and the CA keyring.
+# nixos-unstable in November 2025, PR NixOS/nixpkgs#460905), so the shipped rauc.service
+# (device-scripts/systemd) runs `rauc service` on the system bus with the shipped
+# /etc/rauc/system.conf (compatible rock64, bootloader=uboot, slots rootfs.0/1 + boot.0/1 by
+# partition label) and the CA keyring; /data/rauc comes from device-scripts/tmpfiles.d.
 {
   config,
   lib,
@@ -49,27 +50,23 @@ in
       pkgs.rauc
       pkgs.libubootenv
     ];
-    # D-Bus policy for de.pengutronix.rauc (device-scripts/rauc/dbus).
-    services.dbus.packages = [ pkg ];
+    # D-Bus policy for de.pengutronix.rauc (device-scripts/rauc/dbus), and rauc's own D-Bus
+    # activation file (SystemdService=rauc.service), so a `rauc` call before rauc.service is up
+    # (first-boot's mark-good) starts the shipped unit.
+    services.dbus.packages = [
+      pkg
+      pkgs.rauc
+    ];
 
-    systemd.services.rauc = {
-      description = "RAUC update service";
-      documentation = [ "https://rauc.readthedocs.io" ];
-      after = [ "dbus.service" ];
-      wantedBy = [ "multi-user.target" ];
-      path = [
-        pkgs.libubootenv
-        pkgs.util-linux
-        pkgs.dosfstools
-        pkgs.mtools
-      ];
-      serviceConfig = {
-        Type = "dbus";
-        BusName = "de.pengutronix.rauc";
-        ExecStart = "${pkgs.rauc}/bin/rauc --conf=/etc/rauc/system.conf service";
-        RuntimeDirectory = "rauc";
-      };
-    };
-    systemd.tmpfiles.rules = [ "d /data/rauc 0750 root root - -" ];
+    systemd.services.rauc.wantedBy = [ "multi-user.target" ];
+    # device-scripts/rootfs/rauc-service finds rauc on the unit's PATH; rauc calls the U-Boot
+    # environment and file-system tools by name.
+    systemd.services.rauc.path = [
+      pkgs.rauc
+      pkgs.libubootenv
+      pkgs.util-linux
+      pkgs.dosfstools
+      pkgs.mtools
+    ];
   };
 }

@@ -1,6 +1,6 @@
 # Read-only squashfs root. The boot script picks the slot and passes root=PARTLABEL=rootfs-a|b
 # and rauc.slot=A|B; the initrd links /dev/rk64-rootfs to the booted slot's partition, so one
-# system configuration serves both slots. Nothing is ever written to the root: every directory
+# system configuration serves both slots (rule: device-scripts/udev/90-rk64-rootfs.rules). Nothing is ever written to the root: every directory
 # NixOS activation writes (/etc, /var, /nix/var, /bin for /bin/sh, /usr for /usr/bin/env, /root)
 # is a tmpfs mounted in the initrd before activation runs -- the same start state as the NixOS
 # installer's empty tmpfs root -- /tmp is tmpfs, and state lives on /data.
@@ -17,10 +17,11 @@ in
 {
   config = {
     boot.initrd.systemd.enable = true;
-    boot.initrd.services.udev.rules = ''
-      SUBSYSTEM=="block", ENV{ID_PART_ENTRY_NAME}=="rootfs-a", IMPORT{cmdline}="rauc.slot", ENV{rauc.slot}=="A", SYMLINK+="rk64-rootfs"
-      SUBSYSTEM=="block", ENV{ID_PART_ENTRY_NAME}=="rootfs-b", IMPORT{cmdline}="rauc.slot", ENV{rauc.slot}=="B", SYMLINK+="rk64-rootfs"
-    '';
+    # The Rock64 has no TPM; with TPM2 on, the initrd would ask for tpm-tis/tpm-crb modules the
+    # kernel does not build (and tpm-crb needs ACPI).
+    boot.initrd.systemd.tpm2.enable = false;
+    # /dev/rk64-rootfs (device-scripts/udev): the booted slot's root partition.
+    boot.initrd.services.udev.rules = builtins.readFile ../../device-scripts/udev/90-rk64-rootfs.rules;
     boot.initrd.supportedFilesystems = [
       "squashfs"
       "vfat"

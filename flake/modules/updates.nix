@@ -1,14 +1,17 @@
 # Update polling. Default: the shipped os-upgrade.timer (device-scripts/rootfs/os-upgrade reads
-# its server from /data/config). Alternative: rauc-hawkbit-updater. The two are mutually
-# exclusive: choosing one disables the other, and enabling both by hand is an evaluation error.
+# its server from /data/config). Alternative: the shipped rauc-hawkbit-updater.service, running
+# rauc-hawkbit-updater (flake/packages/rauc-hawkbit-updater.nix) with its configuration from
+# /data/config/rauc-hawkbit-updater.conf. The two are mutually exclusive: choosing one disables
+# the other, and enabling both by hand is an evaluation error.
 {
   config,
   lib,
-  pkgs,
+  rk64Pkgs,
   ...
 }:
 let
   cfg = config.rk64.updates;
+  hawkbit = if cfg.hawkbitPackage != null then cfg.hawkbitPackage else rk64Pkgs.rauc-hawkbit-updater;
 in
 {
   options.rk64.updates = {
@@ -20,20 +23,24 @@ in
       default = "poll";
       description = "How the gateway finds updates: the os-upgrade timer (poll) or rauc-hawkbit-updater.";
     };
-    hawkbitConfigFile = lib.mkOption {
-      type = lib.types.str;
-      default = "/data/config/rauc-hawkbit-updater.conf";
-      description = "rauc-hawkbit-updater configuration (server, tenant, token) -- on /data, never in the image.";
+    hawkbitPackage = lib.mkOption {
+      type = lib.types.nullOr lib.types.package;
+      default = null;
+      defaultText = lib.literalExpression "null (rk64Pkgs.rauc-hawkbit-updater)";
+      description = ''
+        rauc-hawkbit-updater package for method "hawkbit". null: the flake's own build
+        (flake/packages/rauc-hawkbit-updater.nix), evaluated only when hawkbit is chosen.
+      '';
     };
   };
 
   config = lib.mkMerge [
     {
-      # Both started by hand (another module adding either) is refused at evaluation.
+      # Both started by hand (another module enabling the hawkBit unit) is refused at evaluation.
       assertions = [
         {
-          assertion = cfg.method == "hawkbit" || !(config.systemd.services ? rauc-hawkbit-updater);
-          message = "rk64.updates: rauc-hawkbit-updater is defined while rk64.updates.method = \"poll\"; the two are mutually exclusive: set rk64.updates.method = \"hawkbit\".";
+          assertion = cfg.method == "hawkbit" || (config.systemd.services.rauc-hawkbit-updater.wantedBy or [ ]) == [ ];
+          message = "rk64.updates: rauc-hawkbit-updater is enabled while rk64.updates.method = \"poll\"; the two are mutually exclusive: set rk64.updates.method = \"hawkbit\".";
         }
       ];
     }
@@ -42,20 +49,9 @@ in
     })
     (lib.mkIf (cfg.method == "hawkbit") {
       systemd.timers.os-upgrade.enable = false;
-      systemd.services.rauc-hawkbit-updater = {
-        description = "rauc-hawkbit-updater (hawkBit DDI client)";
-        after = [
-          "rauc.service"
-          "network-online.target"
-        ];
-        wants = [ "network-online.target" ];
-        wantedBy = [ "multi-user.target" ];
-        unitConfig.ConditionPathExists = cfg.hawkbitConfigFile;
-        serviceConfig = {
-          ExecStart = "${pkgs.rauc-hawkbit-updater}/bin/rauc-hawkbit-updater -c ${cfg.hawkbitConfigFile}";
-          Restart = "on-failure";
-        };
-      };
+      systemd.services.rauc-hawkbit-updater.wantedBy = [ "multi-user.target" ];
+      # device-scripts/rootfs/hawkbit-updater finds the program on the unit's PATH.
+      systemd.services.rauc-hawkbit-updater.path = [ hawkbit ];
     })
   ];
 }

@@ -46,15 +46,27 @@ rec {
   device-scripts = pkgs.callPackage ./device-scripts.nix { src = deviceScriptsSrc; };
 
   kernel-config = pkgs.callPackage ./kernel-config.nix { };
-  kernel = pkgs.callPackage ./kernel.nix { inherit kernel-config; };
+  # Not callPackage: NixOS overrides the kernel with `kernel.override { randstructSeed;
+  # kernelPatches; features; }`, which must reach linuxManualConfig's own makeOverridable.
+  kernel = import ./kernel.nix {
+    inherit (pkgs) linuxManualConfig linux_6_1;
+    inherit kernel-config;
+    fragment = ../kernel/rk3328.config;
+  };
   kernelPackages = pkgs.linuxPackagesFor kernel;
 
   uboot = pkgs.callPackage ./uboot.nix { };
 
+  # Firmware for the Wi-Fi modules (hosts/rock64.nix: hardware.firmware).
+  wifi-firmware = pkgs.callPackage ./wifi-firmware.nix { };
+
+  # For rk64.updates.method = "hawkbit" (modules/updates.nix).
+  rauc-hawkbit-updater = pkgs.callPackage ./rauc-hawkbit-updater.nix { };
+
   # Development PKI for the VM checks only (made by device-scripts/pki/make-dev-ca at build
   # time). Test keys in the store are fine; real signing keys never go there.
   test-pki = runScript "rk64-test-pki" ''
-    bash ${deviceScriptsSrc + "/pki/make-dev-ca"} --out $out --name "rk64 VM check"
+    bash ${deviceScriptsSrc}/pki/make-dev-ca --out $out --name "rk64 VM check"
   '';
 
   # boot.cmd compiled to boot.scr by device-scripts/boot/compile-boot-script (one copy on
@@ -91,7 +103,7 @@ rec {
     name = "rk64-rauc-bundle";
     runtimeInputs = toolbox;
     text = ''
-      exec bash ${deviceScriptsSrc + "/image/build-bundle"} \
+      exec bash ${deviceScriptsSrc}/image/build-bundle \
         --boot-image ${boot-vfat} \
         --rootfs-image ${squashfs} \
         --version ${lib.escapeShellArg cfg.rk64.image.version} \

@@ -162,16 +162,22 @@ describe('break-glass device side', () => {
     systemctl = join(dir, 'systemctl-record');
     await runOk('mkdir', ['-p', etc]);
     writeFileSync(join(etc, 'fw_env.config'), readFileSync(await fwEnvConfigFor(img, dir)));
-    // records what would be asked of systemd; the unit restart itself is covered on the gateway
-    writeFileSync(systemctl, `#!/bin/sh\necho "$*" >> "${calls}"\n`, { mode: 0o755 });
+    // records what would be asked of systemd (the unit restart itself is covered on the gateway);
+    // `systemctl cat` prints the getty unit named by GETTY_UNIT, as a NixOS system would have it
+    writeFileSync(
+      systemctl,
+      `#!/bin/sh\necho "$*" >> "${calls}"\nif [ "$1" = cat ] && [ -n "\${GETTY_UNIT:-}" ]; then cat "$GETTY_UNIT"; fi\n`,
+      { mode: 0o755 },
+    );
   });
 
-  const runBreakGlass = (cmdline: string): ReturnType<typeof run> => {
+  const runBreakGlass = (cmdline: string, gettyUnit = ''): ReturnType<typeof run> => {
     const file = join(dir, 'cmdline');
     writeFileSync(file, cmdline + '\n');
     return run('bash', [scripts.breakGlass], {
       env: {
         ...process.env,
+        GETTY_UNIT: gettyUnit,
         PROC_CMDLINE: file,
         RK64_SYSCONFDIR: etc,
         RK64_SYSTEMD_RUN_DIR: runDir,
@@ -201,8 +207,28 @@ describe('break-glass device side', () => {
       /^ExecStart=-\/sbin\/agetty --autologin root --keep-baud 1500000,115200 %I \$TERM$/m,
     );
     expect(readFileSync(calls, 'utf8').trim().split('\n')).toEqual([
+      'cat serial-getty@ttyS2.service',
       'daemon-reload',
       'restart serial-getty@ttyS2.service',
     ]);
+  });
+
+  it("keeps the login program of the system's own getty (NixOS has no /bin/login)", async () => {
+    await fwSetenv(join(etc, 'fw_env.config'), { _RUT_OH_: '1' });
+    const unit = join(dir, 'serial-getty@.service');
+    // the ExecStart NixOS's getty module writes (nixos/modules/services/ttys/getty.nix)
+    writeFileSync(
+      unit,
+      '[Service]\nExecStart=@/nix/store/aaa-util-linux/sbin/agetty agetty --login-program /nix/store/bbb-shadow/bin/login --noclear --keep-baud %I 115200,38400,9600 $TERM\n',
+    );
+    const r = await runBreakGlass(
+      'root=PARTLABEL=rootfs-b rauc.slot=B console=ttyS2,1500000 rk64.breakglass=1',
+      unit,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const dropin = readFileSync(join(runDir, 'serial-getty@ttyS2.service.d/rk64-break-glass.conf'), 'utf8');
+    expect(dropin).toMatch(
+      /^ExecStart=-\/sbin\/agetty --login-program \/nix\/store\/bbb-shadow\/bin\/login --autologin root --keep-baud 1500000,115200 %I \$TERM$/m,
+    );
   });
 });

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { repoRoot, run, runOk } from '../../lib/exec.js';
-import { moduleFiles, nixFiles, optionPaths, readText } from '../../lib/flake-nix.js';
+import { moduleFiles, nixFiles, optionPaths, readText, tokenize } from '../../lib/flake-nix.js';
 
 const flakeDir = join(repoRoot, 'flake');
 const PREFIX = '/rk64-pkg';
@@ -38,6 +38,10 @@ export function sourceRefs(file: string, text: string): string[] {
     if (m[1] !== undefined) refs.push(resolve(dirname(file), m[1]));
   }
   for (const m of text.matchAll(/\b(?:deviceScriptsSrc|src) \+ "(\/[^"]+)"/g)) {
+    if (m[1] !== undefined) refs.push(join(repoRoot, 'device-scripts', m[1]));
+  }
+  // `${deviceScriptsSrc}/image/build-bundle`: the whole tree is copied, the file is named.
+  for (const m of text.matchAll(/\$\{(?:deviceScriptsSrc|src)\}((?:\/[\w.+-]+)+)/g)) {
     if (m[1] !== undefined) refs.push(join(repoRoot, 'device-scripts', m[1]));
   }
   // flake/packages/build-outputs names them through RK64_DEVICE_SCRIPTS.
@@ -79,7 +83,73 @@ export function packagedUnits(paths: string[]): string[] {
   return units;
 }
 
+/**
+ * What a NixOS module file writes itself instead of pointing at a shipped file: multi-line text,
+ * unit definitions and unit settings, generated files, and extraConfig other than one `Include`
+ * of a file from the package.
+ */
+export function inlineText(src: string): string[] {
+  const found: string[] = [];
+  const tokens = tokenize(src);
+  tokens.forEach((t, i) => {
+    // An option's own documentation (`description = '' … ''`) is not configuration.
+    const isDescription = tokens[i - 2]?.text === 'description' && tokens[i - 1]?.text === '=';
+    if (t.kind === 'string' && t.text.startsWith("''") && !isDescription) {
+      found.push(`multi-line text ${t.text.slice(0, 40)}`);
+    }
+    if (t.kind === 'string' && /\b(ExecStart|ExecStop|\[Unit\]|\[Service\]|\[Manager\])/.test(t.text)) {
+      found.push(`unit text ${t.text.slice(0, 40)}`);
+    }
+    if (t.kind === 'name' && /^(writeText|writeTextFile|writeShellScript|writeScript|writeShellScriptBin)$/.test(t.text)) {
+      found.push(`generated file (${t.text})`);
+    }
+  });
+  for (const path of optionPaths(src)) {
+    if (/^systemd\.(services|timers|paths|sockets|mounts|targets)\.[^.]+$/.test(path)) found.push(`unit defined in Nix: ${path}`);
+    if (/\.(serviceConfig|unitConfig|script|preStart|postStart|text|description|documentation)(\.|$)/.test(path)) {
+      found.push(`unit or file text: ${path}`);
+    }
+    if (/^systemd\.tmpfiles\.(rules|settings)/.test(path)) found.push(`tmpfiles entries in Nix: ${path}`);
+  }
+  for (const m of src.matchAll(/\bextraConfig\s*=\s*([^;]+);/g)) {
+    const value = (m[1] ?? '').trim();
+    if (!/^"Include \$\{[\w.]+\}\/[\w./-]+"$/.test(value)) found.push(`extraConfig ${value.slice(0, 40)}`);
+  }
+  return found;
+}
+
 describe('flake Nix files', () => {
+  it('modules/ hold no unit or configuration text of their own (only options and shipped files)', () => {
+    const offences: string[] = [];
+    const files = nixFiles(join(flakeDir, 'modules'));
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      for (const what of inlineText(readText(file))) offences.push(`${file.slice(repoRoot.length + 1)}: ${what}`);
+    }
+    expect(offences).toEqual([]);
+  });
+
+  it('the inline-text check finds unit text, unit definitions and configuration text', () => {
+    expect(inlineText('{ ... }: { config.systemd.services.x = { serviceConfig.ExecStart = "/bin/x"; }; }')).toEqual([
+      'unit defined in Nix: systemd.services.x',
+    ]);
+    expect(inlineText("{ ... }: { config.services.x.extraConfig = ''\n  allow all\n''; }")).toEqual([
+      "multi-line text ''\n  allow all\n''",
+      "extraConfig ''\n  allow all\n''",
+    ]);
+    expect(inlineText('{ ... }: { config.systemd.services.x.serviceConfig.Restart = "always"; }')).toEqual([
+      'unit or file text: systemd.services.x.serviceConfig.Restart',
+    ]);
+    expect(inlineText('{ ... }: { config.environment.etc."a".text = "x"; }')).toEqual(['unit or file text: environment.etc."a".text']);
+    expect(inlineText('{ ... }: { config.systemd.tmpfiles.rules = [ "d /x" ]; }')).toEqual([
+      'tmpfiles entries in Nix: systemd.tmpfiles.rules',
+    ]);
+    expect(
+      inlineText('{ pkg, ... }: { config.services.openssh.extraConfig = "Include ${pkg}/etc/ssh/sshd_config.d/rk64.conf"; }'),
+    ).toEqual([]);
+    expect(inlineText('{ pkg, ... }: { config.systemd.services.x.wantedBy = [ "multi-user.target" ]; }')).toEqual([]);
+  });
+
   it('all parse with nix-instantiate --parse', async () => {
     const files = nixFiles(flakeDir);
     expect(files.length).toBeGreaterThan(20);

@@ -2,7 +2,9 @@
 // booted by Debian's qemu_arm64 U-Boot through our boot.scr, first boot through systemd-repart
 // and first-boot, status over SSH and over the serial console, a real DHCP client on the LAN,
 // and a second boot. One gateway is shared by the whole file (boots are the expensive part).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import { repoRoot, run, runOk } from '../../lib/exec.js';
 import { buildGateway, startGateway } from '../../lib/gateway.js';
 import type { Gateway, GatewayBuild } from '../../lib/gateway.js';
 import { scanForCredentials } from '../../lib/gateway-credentials.js';
+import { GUEST_HOST_ADDRESS } from '../../lib/e2e-server.js';
 
 let build: GatewayBuild & { dir: string };
 let buildSeconds: number;
@@ -262,5 +265,203 @@ describe('test gateway', () => {
     expect(status.bootState?.breakGlass).toBe(false);
     expect(status.firstBootCompleted).toBe(true);
     expect(link(status, 'eth1')?.addresses).toContain('172.20.30.1/24');
+  });
+});
+
+/** A free TCP/UDP port on the host's loopback (closed again before use). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** HTTP body from URL (curl, optionally inside a network namespace), or null when nothing answers. */
+async function httpBody(url: string, netns?: string): Promise<string | null> {
+  const curl = ['curl', '-sS', '--max-time', '20', url];
+  const r = netns
+    ? await run('ip', ['netns', 'exec', netns, ...curl], { timeoutMs: 60_000 })
+    : await run(curl[0] ?? 'curl', curl.slice(1), { timeoutMs: 60_000 });
+  return r.code === 0 ? r.stdout : null;
+}
+
+async function checkWatchdog(): Promise<void> {
+  const shown = (await gateway.sshOk('systemctl show -p RuntimeWatchdogUSec -p RebootWatchdogUSec')).stdout;
+  expect(shown).toMatch(/^RuntimeWatchdogUSec=30s$/m);
+  expect(shown).toMatch(/^RebootWatchdogUSec=10min$/m);
+}
+
+async function checkNoForwarding(): Promise<void> {
+  expect((await gateway.sshOk('sysctl -n net.ipv4.ip_forward')).stdout.trim()).toBe('0');
+  expect((await gateway.sshOk('sysctl -n net.ipv6.conf.all.forwarding')).stdout.trim()).toBe('0');
+  expect((await gateway.sshOk('nft list chain inet rk64 forward')).stdout).toMatch(/policy drop;/);
+}
+
+async function checkRootfsLink(): Promise<void> {
+  const link = (await gateway.sshOk('readlink -f /dev/rk64-rootfs')).stdout.trim();
+  const slotA = (await gateway.sshOk('readlink -f /dev/disk/by-partlabel/rootfs-a')).stdout.trim();
+  expect(link).toMatch(/^\/dev\/vd[a-z]\d+$/);
+  expect(link).toBe(slotA);
+}
+
+async function checkChronySync(): Promise<void> {
+  const timesyncd = (await gateway.sshOk('systemctl show -p ActiveState systemd-timesyncd')).stdout.trim();
+  expect(timesyncd).not.toBe('ActiveState=active');
+  expect((await gateway.sshOk('systemctl is-active chrony.service')).stdout.trim()).toBe('active');
+  // A real chronyd on the host, serving its clock (-x: it never sets the host's clock) on a
+  // loopback port that the gateway reaches as 10.0.2.2 through QEMU's user networking.
+  const dir = await mkdtemp(join(tmpdir(), 'rk64-gw-ntp-'));
+  const port = await freePort();
+  await writeFile(
+    join(dir, 'chrony.conf'),
+    [
+      `port ${port}`,
+      'bindaddress 127.0.0.1',
+      'local stratum 3',
+      'allow 127.0.0.0/8',
+      'cmdport 0',
+      'bindcmdaddress /',
+      `pidfile ${join(dir, 'chronyd.pid')}`,
+      '',
+    ].join('\n'),
+  );
+  const server = spawn('chronyd', ['-d', '-x', '-f', join(dir, 'chrony.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let serverLog = '';
+  server.stderr.on('data', (d: Buffer) => (serverLog += d.toString()));
+  try {
+    // `add server` is a privileged chronyc command: it only works over chronyd's Unix socket in
+    // its run-time directory, which must belong to the user chronyd drops to.
+    await gateway.sshOk(`chronyc add server ${GUEST_HOST_ADDRESS} port ${port} iburst minpoll 0 maxpoll 2`);
+    // Synced = the source list shows 10.0.2.2 selected now (`^*`) and tracking has taken it as
+    // its reference (a moment later). Tracking alone could still name a reference chronyd selected
+    // earlier in this boot; sources alone runs ahead of the clock update.
+    const selected = /^\^\* 10\.0\.2\.2\b/m;
+    const reference = /^Reference ID\s*:\s*0A000202 \(10\.0\.2\.2\)/m;
+    let sources = '';
+    let tracking = '';
+    for (let i = 0; i < 36; i++) {
+      sources = (await gateway.ssh('chronyc -n sources')).stdout;
+      tracking = (await gateway.ssh('chronyc -n tracking')).stdout;
+      if (selected.test(sources) && reference.test(tracking)) break;
+      await sleep(5000);
+    }
+    expect(sources, `${sources}\nhost chronyd: ${serverLog}`).toMatch(selected);
+    expect(tracking).toMatch(reference);
+    expect(tracking).toMatch(/^Leap status\s*:\s*Normal/m);
+  } finally {
+    await gateway.ssh(`chronyc delete ${GUEST_HOST_ADDRESS}`);
+    server.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function checkPodman(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'rk64-gw-podman-'));
+  const token = `rk64-container-${Date.now()}`;
+  try {
+    // The image: the static arm64 busybox scripts/setup unpacks, and one page to serve.
+    const root = join(dir, 'root');
+    await mkdir(join(root, 'bin'), { recursive: true });
+    await mkdir(join(root, 'www'));
+    await copyFile(
+      join(process.env.RK64_CACHE ?? '/var/cache/rk64', 'arm64/bin/busybox'),
+      join(root, 'bin/busybox'),
+    );
+    await writeFile(join(root, 'www/index.html'), token);
+    await runOk('tar', ['-C', root, '--owner=0', '--group=0', '-cf', join(dir, 'image.tar'), '.']);
+    await gateway.sshOk('cat > /data/rk64-test-image.tar', {
+      input: await readFile(join(dir, 'image.tar')),
+      timeoutMs: 120_000,
+    });
+    await gateway.sshOk('podman import /data/rk64-test-image.tar localhost/rk64-test-web:1', {
+      timeoutMs: 300_000,
+    });
+    const store = (
+      await gateway.sshOk("podman info --format '{{.Store.GraphRoot}} {{.Store.GraphDriverName}}'")
+    ).stdout.trim();
+    expect(store).toBe('/data/containers/storage overlay');
+    expect((await gateway.sshOk('findmnt -no FSTYPE --target /data/containers/storage')).stdout.trim()).toBe(
+      'f2fs',
+    );
+    // No --network: the shipped containers.conf decides. One httpd on 8080, one on 443.
+    await gateway.sshOk(
+      "podman run -d --name rk64-test-web localhost/rk64-test-web:1 /bin/busybox sh -c '/bin/busybox httpd -p 8080 -h /www; exec /bin/busybox httpd -f -p 443 -h /www'",
+      { timeoutMs: 300_000 },
+    );
+    expect(
+      (await gateway.sshOk("podman inspect -f '{{.HostConfig.NetworkMode}}' rk64-test-web")).stdout.trim(),
+    ).toBe('host');
+    let listening = '';
+    for (let i = 0; i < 24 && !/:8080\b/.test(listening); i++) {
+      listening = (await gateway.sshOk('ss -Hltn')).stdout;
+      if (!/:8080\b/.test(listening)) await sleep(5000);
+    }
+    expect(listening).toMatch(/:8080\b/);
+
+    const { netns } = gateway.state;
+    // LAN: the container's ports are the gateway's own; rk64.nft admits 22, 67-68, 123 only.
+    expect(await httpBody('http://172.20.30.1:8080/', netns)).toBeNull();
+    // An application that serves the LAN admits its port in input_lan (here for this boot).
+    await gateway.sshOk('nft add rule inet rk64 input_lan tcp dport 8080 accept');
+    expect(await httpBody('http://172.20.30.1:8080/', netns)).toBe(token);
+
+    // WAN (QEMU user networking forwards host ports to eth0): tcp/443 is admitted, 8080 is not
+    // (even while the LAN admits it).
+    const wan443 = await freePort();
+    const wan8080 = await freePort();
+    await gateway.qmp('human-monitor-command', {
+      'command-line': `hostfwd_add wan tcp:127.0.0.1:${wan443}-:443`,
+    });
+    await gateway.qmp('human-monitor-command', {
+      'command-line': `hostfwd_add wan tcp:127.0.0.1:${wan8080}-:8080`,
+    });
+    expect(await httpBody(`http://127.0.0.1:${wan443}/`)).toBe(token);
+    expect(await httpBody(`http://127.0.0.1:${wan8080}/`)).toBeNull();
+    await gateway.qmp('human-monitor-command', {
+      'command-line': `hostfwd_remove wan tcp:127.0.0.1:${wan443}`,
+    });
+    await gateway.qmp('human-monitor-command', {
+      'command-line': `hostfwd_remove wan tcp:127.0.0.1:${wan8080}`,
+    });
+  } finally {
+    await gateway.ssh(
+      'podman rm -f rk64-test-web; rm -f /data/rk64-test-image.tar; systemctl restart rk64-firewall.service',
+      {
+        timeoutMs: 300_000,
+      },
+    );
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('test gateway: the production wiring (device-scripts) at run time', () => {
+  it('systemd feeds the watchdog with the production timings of device-scripts/system.conf.d', async () => {
+    await checkWatchdog();
+  });
+
+  it('never forwards: ip_forward reads 0 and the forward chain drops', async () => {
+    await checkNoForwarding();
+  });
+
+  it('the rootfs udev rule names the booted slot: /dev/rk64-rootfs is rootfs-a', async () => {
+    await checkRootfsLink();
+  });
+
+  it('chronyd (not timesyncd) keeps the time: its client syncs from a time server on the WAN side', async () => {
+    await checkChronySync();
+  });
+
+  it('podman runs a container imported from a tarball, storage on /data, host networking; the firewall decides who reaches it', async () => {
+    await checkPodman();
   });
 });
