@@ -113,7 +113,7 @@ describe('test gateway', () => {
     expect(link(status, 'eth0')?.addresses).toContain('10.0.2.15/24');
     expect(link(status, 'eth1')?.role).toBe('lan');
     expect(link(status, 'eth1')?.addresses).toContain('172.20.30.1/24');
-    expect(status.sshOnWan).toEqual({ enabled: false, firewallAllows: false });
+    expect(status.sshOnWan).toEqual({ enabled: false, firewallAllows: false, expiresAt: null });
     expect(status.firstBootCompleted).toBe(true);
     // And from the WAN side SSH really is closed (QEMU forwards the port to eth0:22).
     const wan = await run(
