@@ -2,7 +2,7 @@
 // whose sessions find the real device scripts (rk64-status, rk64-action) on PATH, with every
 // RK64_* path in a temporary directory and the real nftables ruleset loaded into a network
 // namespace this helper creates (so `ssh-wan on` changes a real firewall, never the host's).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,8 +70,17 @@ function holdNetns(): Promise<ChildProcess> {
 export async function startLoopbackGateway(options: LoopbackGatewayOptions = {}): Promise<LoopbackGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'rk64-console-gw-'));
   const holder = await holdNetns();
-  const netnsPath = `/proc/${holder.pid}/ns/net`;
+  // The namespace bound to a file: the gateway's sshd has a /proc of its own pid namespace, where
+  // /proc/<holder pid> names nothing (or another process).
+  const netnsPath = join(dir, 'netns');
+  const release = (): void => {
+    holder.kill('SIGKILL');
+    spawnSync('umount', [netnsPath]);
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
+    writeFileSync(netnsPath, '');
+    await runNoInputOk('mount', ['--bind', `/proc/${holder.pid}/ns/net`, netnsPath]);
     for (const sub of ['bin', 'data/config', 'run', 'etc/rk64', 'client', 'home'])
       mkdirSync(join(dir, sub), { recursive: true });
     copyFileSync(join(deviceScripts, 'firewall/rk64.nft'), join(dir, 'etc/rk64/rk64.nft'));
@@ -174,13 +183,11 @@ export async function startLoopbackGateway(options: LoopbackGatewayOptions = {})
       connect: () => connectSsh(target, sshOptions),
       stop: async () => {
         await sshd.stop();
-        holder.kill('SIGKILL');
-        rmSync(dir, { recursive: true, force: true });
+        release();
       },
     };
   } catch (error) {
-    holder.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    release();
     throw error;
   }
 }

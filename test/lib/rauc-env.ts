@@ -132,6 +132,8 @@ export async function startRaucEnv(options: { booted?: 'A' | 'B' } = {}): Promis
     RK64_DATA: join(dir, 'data'),
     RK64_RUN_DIR: join(dir, 'run'),
     RK64_SYSCONFDIR: join(dir, 'etc'),
+    // `rauc info` (the signed version of a bundle) reads this environment's system.conf and keyring.
+    RK64_RAUC_CONF: join(dir, 'system.conf'),
   };
   const daemons: Daemon[] = [];
   const bus = startDaemon('dbus', 'dbus-daemon', [

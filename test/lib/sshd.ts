@@ -149,6 +149,9 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
       '--mount',
       '--pid',
       '--fork',
+      // A /proc of its own pid namespace: programs that open /proc/<their pid>/… (rauc info reads
+      // the bundle through /proc/self/fd) must find themselves there.
+      '--mount-proc',
       '--kill-child=SIGKILL',
       '--propagation',
       'private',

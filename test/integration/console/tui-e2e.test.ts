@@ -31,6 +31,7 @@ beforeAll(async () => {
       DBUS_SYSTEM_BUS_ADDRESS: String(env.DBUS_SYSTEM_BUS_ADDRESS),
       RK64_DATA: String(env.RK64_DATA),
       RK64_CONFIG_DIR: `${String(env.RK64_DATA)}/config`,
+      RK64_RAUC_CONF: String(env.RK64_RAUC_CONF),
     },
   });
   const cli = [

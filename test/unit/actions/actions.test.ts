@@ -63,7 +63,7 @@ describe('install stream', () => {
   });
 
   it('a failed install reports the gateway’s message and offers no reboot', async () => {
-    const t = new FakeTransport().expect("rk64-action install 'http://10.0.2.2/b.raucb'", (_c, o) => {
+    const t = new FakeTransport().expect("rk64-action install 'https://10.0.2.2/b.raucb'", (_c, o) => {
       o.onStdout?.('{"event":"progress","percent":20,"message":"Checking bundle"}\n');
       o.onStdout?.('{"event":"result","ok":false,"message":"rauc install failed: signature invalid"}\n');
       return { stdout: '', stderr: '', exitCode: 3 };
