@@ -83,6 +83,19 @@ function upgradeEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
+/** Runs os-upgrade expecting exit 1 and exactly one `update failed` line matching `message`; returns it. */
+async function failsOnce(
+  env: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv) | undefined,
+  message: RegExp,
+): Promise<string> {
+  const r = await osUpgrade(typeof env === 'function' ? env() : env);
+  expect(r.code, r.stderr).toBe(1);
+  const failLines = r.stderr.split('\n').filter((l) => l.includes('update failed'));
+  expect(failLines, r.stderr).toHaveLength(1);
+  expect(failLines[0]).toMatch(message);
+  return failLines[0] ?? '';
+}
+
 async function osUpgrade(extra: NodeJS.ProcessEnv = {}) {
   return run(rootfsBin('os-upgrade'), [], { env: upgradeEnv(extra), timeoutMs: 60_000 });
 }
@@ -315,12 +328,8 @@ describe('os-upgrade: every failure leaves no partial file and the slots untouch
       const beforeSums = rauc.slotSums();
       const beforeEnv = await rauc.fwPrintenv();
       try {
-        const r = await osUpgrade(typeof c.env === 'function' ? c.env() : c.env);
-        expect(r.code, r.stderr).toBe(1);
-        const failLines = r.stderr.split('\n').filter((l) => l.includes('update failed'));
-        expect(failLines, r.stderr).toHaveLength(1);
-        expect(failLines[0]).toMatch(c.message);
-        expect(failLines[0]).toContain('slots untouched');
+        const failLine = await failsOnce(c.env, c.message);
+        expect(failLine).toContain('slots untouched');
         expect(leftovers()).toEqual([]);
         expect(rauc.slotSums()).toEqual(beforeSums);
         expect(await rauc.fwPrintenv()).toEqual(beforeEnv);
@@ -563,14 +572,10 @@ describe('os-upgrade: hostile update servers and manifests are refused, nothing 
       await c.setup();
       const beforeSums = rauc.slotSums();
       try {
-        const r = await osUpgrade(typeof c.env === 'function' ? c.env() : c.env);
-        expect(r.code, r.stderr).toBe(1);
-        const failLines = r.stderr.split('\n').filter((l) => l.includes('update failed'));
-        expect(failLines, r.stderr).toHaveLength(1);
-        expect(failLines[0]).toMatch(c.message);
+        const failLine = await failsOnce(c.env, c.message);
         // eslint-disable-next-line no-control-regex -- the point: no raw control byte in the log line
-        expect(failLines[0]).not.toMatch(/[\u0000-\u001f\u007f]/);
-        lastFailLine = failLines[0] ?? '';
+        expect(failLine).not.toMatch(/[\u0000-\u001f\u007f]/);
+        lastFailLine = failLine;
         expect(leftovers()).toEqual([]);
         expect(readdirSync(join(rauc.dir, 'run')).filter((f) => f.startsWith('manifest'))).toEqual([]);
         expect(rauc.slotSums()).toEqual(beforeSums);
