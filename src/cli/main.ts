@@ -26,7 +26,7 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-async function connectOptionsFor(args: GlobalArgs, io: CliIo): Promise<ConnectOptions> {
+function connectOptionsFor(args: GlobalArgs, io: CliIo): ConnectOptions {
   const timeoutMs = args.timeout * 1000;
   return {
     ssh: {
@@ -96,7 +96,7 @@ async function statusCommand(
     throw new Rk64Error('usage', `--parallel must be a whole number of at least 1, not ${parallel}`);
   }
   const targets = await resolveTargets(names, args, io);
-  const connect = await connectOptionsFor(args, io);
+  const connect = connectOptionsFor(args, io);
   const color = useColor(io.stdout, io.env);
   const results = await runFleet(targets, parallel, (t) => statusOf(t, connect, args.timeout * 1000));
   results.forEach((result) => {
@@ -125,7 +125,7 @@ async function tuiCommand(
 ): Promise<number> {
   const [target] = await resolveTargets([name], args, io);
   if (!target) throw new Rk64Error('usage', 'rk64 tui needs one TARGET');
-  const connect = await connectOptionsFor(args, io);
+  const connect = connectOptionsFor(args, io);
   const timeoutMs = args.timeout * 1000;
   if (flags.json || flags.batch) {
     const status = await statusOf(target, connect, timeoutMs);

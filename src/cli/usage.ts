@@ -73,7 +73,7 @@ function globalOptions(parser: Argv): Argv<GlobalArgs> {
       if (!Number.isFinite(a.timeout) || a.timeout <= 0)
         throw new Rk64Error('usage', '--timeout must be a positive number of seconds');
       return true;
-    }) as unknown as Argv<GlobalArgs>;
+    });
 }
 
 /**

@@ -162,7 +162,16 @@ function parseProfile(file: string, name: string, value: Json): Profile {
       if (!device.startsWith('/')) throw r.fail('device', 'must be an absolute path such as /dev/ttyUSB0');
       const baudValue = value.baud;
       const baud =
-        baudValue === undefined ? DEFAULT_BAUD : r.wrap('baud', () => parseBaud(String(baudValue), 'baud'));
+        baudValue === undefined
+          ? DEFAULT_BAUD
+          : r.wrap('baud', () =>
+              parseBaud(
+                typeof baudValue === 'string' || typeof baudValue === 'number'
+                  ? String(baudValue)
+                  : JSON.stringify(baudValue),
+                'baud',
+              ),
+            );
       const user = r.string('user', false);
       return { type, device, baud, ...(user ? { user } : {}) };
     }

@@ -79,22 +79,25 @@ export async function startPane(
       }
       throw new Error(`the terminal never showed ${String(pattern)}; last screen:\n${last}`);
     },
-    exitStatus: async () => {
-      let text: string;
-      try {
-        text = readFileSync(statusFile, 'utf8');
-      } catch {
-        return null; // still running
-      }
-      if (!text.endsWith('\n')) return null; // the shell is writing it right now
-      const status = Number(text.trim());
-      if (status > 128) throw new Error(`the program was killed by signal ${status - 128}`);
-      return status;
-    },
+    exitStatus: () => Promise.resolve().then(() => readExitStatus(statusFile)),
     stop: async () => {
       await tmux(socket, ['kill-server']).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
   return pane;
+}
+
+/** The exit status the pane's shell wrote, or null while the program still runs. */
+function readExitStatus(statusFile: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(statusFile, 'utf8');
+  } catch {
+    return null; // still running
+  }
+  if (!text.endsWith('\n')) return null; // the shell is writing it right now
+  const status = Number(text.trim());
+  if (status > 128) throw new Error(`the program was killed by signal ${status - 128}`);
+  return status;
 }

@@ -99,7 +99,7 @@ async function makeSnapshot(dir: string, disk: string): Promise<Snapshot> {
     );
     const pid = await qemuPid(name);
     await gateway.ssh('sync; systemctl poweroff --no-block');
-    await waitFor(async () => pid === null || !alive(pid), 180_000, 'the gateway to power off');
+    await waitFor(() => pid === null || !alive(pid), 180_000, 'the gateway to power off');
   } finally {
     await gatewayDown(name);
   }
@@ -117,7 +117,7 @@ async function makeSnapshot(dir: string, disk: string): Promise<Snapshot> {
 }
 
 export async function waitFor(
-  check: () => Promise<boolean>,
+  check: () => boolean | Promise<boolean>,
   timeoutMs: number,
   what: string,
   everyMs = 2000,

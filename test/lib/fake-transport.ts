@@ -117,8 +117,9 @@ export class FakeTransport implements Transport {
     this.uploads.push({ localPath, remotePath, bytes: totalBytes });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
+    return Promise.resolve();
   }
 }
 

@@ -96,7 +96,7 @@ export function countRun(
     }
   }
   for (const error of unhandledErrors) {
-    fail('', `unhandled error: ${firstLine(error.message ?? String(error))}`);
+    fail('', `unhandled error: ${firstLine(error.message ?? JSON.stringify(error))}`);
   }
   if (reason === 'interrupted') fail('', 'run interrupted');
   if (counts.passed === 0 && counts.failed === 0) fail('', 'no test ran');

@@ -166,9 +166,9 @@ export function linksPanel(status: Shown<GatewayStatus>): Panel {
   if (!status.links) return { id: 'links', title: 'Network links', rows: unavailable(status, 'links') };
   if (status.links.length === 0)
     return { id: 'links', title: 'Network links', rows: [row('no links', 'warn')] };
-  const body = status.links.map((link) => ({
+  const body = status.links.map((link): { cells: string[]; tone: Tone } => ({
     cells: [link.name, link.role, link.state, link.addresses.join(' ') || '-'],
-    tone: (link.state === 'up' || link.state === 'unknown' ? 'normal' : 'warn') as Tone,
+    tone: link.state === 'up' || link.state === 'unknown' ? 'normal' : 'warn',
   }));
   return { id: 'links', title: 'Network links', rows: table(['link', 'role', 'state', 'addresses'], body) };
 }
@@ -183,9 +183,9 @@ export function leasesPanel(status: Shown<GatewayStatus>): Panel {
     const seconds = (Date.parse(at) - collected) / 1000;
     return Number.isNaN(seconds) ? at : seconds <= 0 ? 'expired' : `in ${formatAge(seconds)}`;
   };
-  const body = leases.map((l) => ({
+  const body = leases.map((l): { cells: string[]; tone: Tone } => ({
     cells: [l.mac, l.ip, l.hostname ?? '*', expires(l.expiresAt)],
-    tone: 'normal' as Tone,
+    tone: 'normal',
   }));
   return {
     id: 'leases',

@@ -223,7 +223,7 @@ export class SerialTransport implements Transport {
           value = check();
         } catch (error) {
           cleanup();
-          reject(error as Error);
+          reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
         if (value !== undefined) {

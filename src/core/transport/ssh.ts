@@ -563,11 +563,13 @@ export class SshTransport implements Transport {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.client.end();
-    this.jump?.end();
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.client.end();
+      this.jump?.end();
+    }
+    return Promise.resolve();
   }
 }
 

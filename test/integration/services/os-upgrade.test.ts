@@ -210,7 +210,7 @@ interface FailureCase {
   setup: () => void | Promise<void>;
   message: RegExp;
   env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
-  cleanup?: () => Promise<void>;
+  cleanup?: () => void | Promise<void>;
   /** More expectations after the run (what the servers saw, names on disk). */
   check?: () => void;
 }
@@ -229,7 +229,7 @@ const FAILURES: FailureCase[] = [
       configure(`https://127.0.0.1:${port}/manifest.json`);
     },
     message: /update failed: manifest: connection refused/,
-    cleanup: async () => configure(`${base}/manifest.json`),
+    cleanup: () => configure(`${base}/manifest.json`),
   },
   {
     name: 'HTTP 500 for the manifest',
@@ -525,7 +525,7 @@ const HOSTILE: FailureCase[] = [
     env: () => ({ CURL: rogueTrustingCurl() }),
     message: /manifest: TLS failure talking to https:\/\/127\.0\.0\.1:\d+\/manifest\.json/,
     check: () => expect(requests).toEqual([]),
-    cleanup: async () => configure(`${base}/manifest.json`),
+    cleanup: () => configure(`${base}/manifest.json`),
   },
   ...(
     [

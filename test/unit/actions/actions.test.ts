@@ -1,7 +1,4 @@
 // The action layer's pure parts and its calls of rk64-action, with a scripted transport.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -17,7 +14,6 @@ import {
 } from '../../../src/core/actions.js';
 import { Rk64Error } from '../../../src/core/errors.js';
 import { loadStatus } from '../../lib/console-fixtures.js';
-import { repoRoot } from '../../lib/exec.js';
 import { FakeTransport, ok } from '../../lib/fake-transport.js';
 
 describe('serial install refusal', () => {
@@ -172,21 +168,5 @@ describe('messages', () => {
     expect(remoteFailure('rk64-action ssh-wan on', 3, 'x\nnft refused the ruleset\n')).toBe(
       'rk64-action ssh-wan on failed (exit 3): nft refused the ruleset',
     );
-  });
-});
-
-describe('layering', () => {
-  function sources(dir: string): string[] {
-    return readdirSync(dir).flatMap((name) => {
-      const p = path.join(dir, name);
-      return statSync(p).isDirectory() ? sources(p) : /\.tsx?$/.test(name) ? [p] : [];
-    });
-  }
-
-  it('the core never imports React or Ink', () => {
-    const offenders = sources(`${repoRoot}/src/core`).filter((file) =>
-      /from ['"](ink|react)(\/[^'"]*)?['"]|import\(['"](ink|react)/.test(readFileSync(file, 'utf8')),
-    );
-    expect(offenders).toEqual([]);
   });
 });
