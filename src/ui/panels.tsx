@@ -4,7 +4,8 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 
-import { actionTitle, formatBytes, type ActionEvent, type GatewayAction } from '../core/actions.js';
+import { actionTitle, type ActionEvent, type GatewayAction } from '../core/actions.js';
+import { formatBytes } from '../core/format.js';
 import type { Panel, PanelRow } from '../core/dashboard/view.js';
 import type { KeyBinding } from '../core/keybindings.js';
 import { toneStyle, type Theme } from './theme.js';

@@ -342,11 +342,6 @@ export async function connectSsh(target: SshTarget, options: SshOptions = {}): P
   return new SshTransport(target, await connectClient(target, ctx));
 }
 
-/** Quote for a POSIX shell. */
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 export class SshTransport implements Transport {
   readonly kind = 'ssh' as const;
   readonly description: string;
