@@ -1,5 +1,5 @@
 // The field table of docs/status-schema.md, generated from the declaration (schema.ts) by
-// scripts/gen-status-docs; test/unit/core/status-schema.test.ts fails when the file is not current.
+// scripts/gen-status-docs; test/unit/core/status-declaration.test.ts fails when the file is not current.
 import { readFile, writeFile } from 'node:fs/promises';
 
 import { fieldTable } from './declare.js';

@@ -24,7 +24,7 @@ import {
   knownKeyTypes,
   readKnownHosts,
   verifyHostKey,
-} from '../ssh/known-hosts.js';
+} from './ssh-known-hosts.js';
 import type { SshEndpoint, SshTarget } from '../target.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
