@@ -20,10 +20,10 @@ function invalid(doc: unknown): Rk64Error {
 }
 
 describe('status validation', () => {
-  it('accepts the full recorded document unchanged', () => {
+  it('accepts the full recorded document, every field as recorded', () => {
     const text = fixture('rk64-status-full.json');
     const status = parseStatus(text);
-    expect(status).toEqual(JSON.parse(text));
+    expect(status).toMatchObject(JSON.parse(text) as object);
     expect(status.rauc?.slots.map((s) => [s.bootname, s.booted, s.bootStatus, s.bundleVersion])).toEqual([
       ['A', true, 'good', '2026.11.2'],
       ['B', false, 'bad', '2026.11.1'],
