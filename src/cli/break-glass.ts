@@ -1,5 +1,5 @@
 // `rk64 break-glass serial:/dev/ttyUSB0`: physical recovery on the serial console (see
-// src/core/actions-break-glass.ts and docs/console.md). Progress on stderr, the result on stdout.
+// src/core/break-glass.ts and docs/console.md). Progress on stderr, the result on stdout.
 import { Rk64Error } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import type { Target } from '../core/target.js';
@@ -20,7 +20,7 @@ export async function breakGlassCommand(
       'connect the USB serial cable to UART2 and give serial:/dev/ttyUSB0',
     );
   }
-  const { breakGlass } = await import('../core/actions-break-glass.js');
+  const { breakGlass } = await import('../core/break-glass.js');
   const result = await breakGlass({
     path: target.path,
     baud: target.baud,

@@ -11,6 +11,7 @@ import { printable, shown } from '../core/printable.js';
 import type { FleetResult } from '../core/fleet.js';
 import type { GatewayStatus } from '../core/status/schema.js';
 import { fetchStatus } from '../core/status/fetch.js';
+import { statusJson } from '../core/status/validate.js';
 import type { Target } from '../core/target.js';
 import { parseJump } from '../core/target.js';
 import type { CliCommand, GlobalArgs } from './command.js';
@@ -104,7 +105,7 @@ async function statusCommand(
     if (result.ok) {
       io.stdout.write(
         json
-          ? `${JSON.stringify({ target: name, status: result.value })}\n`
+          ? `${JSON.stringify({ target: name, status: statusJson(result.value) })}\n`
           : renderStatusText(printable(name), shown(result.value), { color }),
       );
     } else {
@@ -131,7 +132,7 @@ async function tuiCommand(
     const status = await statusOf(target, connect, timeoutMs);
     io.stdout.write(
       flags.json
-        ? `${JSON.stringify(status, null, 2)}\n`
+        ? `${JSON.stringify(statusJson(status), null, 2)}\n`
         : renderStatusText(printable(target.name), shown(status), { color: useColor(io.stdout, io.env) }),
     );
     return ExitCode.ok;

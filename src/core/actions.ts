@@ -5,6 +5,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { Rk64Error } from './errors.js';
+import { formatBytes, formatDuration } from './format.js';
+import { shellQuote } from './shell.js';
 import type { GatewayStatus, SlotName } from './status/schema.js';
 import type { Transport } from './transport/transport.js';
 
@@ -118,11 +120,6 @@ export function actionTitle(action: GatewayAction): string {
   }
 }
 
-/** Quote one word for the gateway's POSIX shell. */
-export function shQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
 /**
  * The scheme rule, the same on the console and the device (rk64-action's is_url and
  * is_https_url; docs/security.md): a source that starts with `scheme://` (an RFC 3986 scheme: a
@@ -150,21 +147,6 @@ export function serialBaud(description: string): number {
  */
 export function serialTransferSeconds(bytes: number, baud: number): number {
   return (bytes * (4 / 3) * 10) / baud;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 export function serialInstallRefusal(bytes: number, baud: number): Rk64Error {
@@ -292,7 +274,7 @@ async function uploadBundle(
   const name = path.basename(localPath).replace(/[^A-Za-z0-9._-]/g, '_');
   const final = `${dir}/${name}`;
   const signal = options.signal ? { signal: options.signal } : {};
-  const mkdir = await transport.exec(`mkdir -p ${shQuote(dir)}`, {
+  const mkdir = await transport.exec(`mkdir -p ${shellQuote(dir)}`, {
     timeoutMs: SHORT_ACTION_TIMEOUT_MS,
     ...signal,
   });
@@ -318,7 +300,7 @@ async function streamInstall(
   remoteSource: string,
   options: RunActionOptions,
 ): Promise<ActionOutcome> {
-  const command = `${REMOTE} install ${shQuote(remoteSource)}`;
+  const command = `${REMOTE} install ${shellQuote(remoteSource)}`;
   let result: { ok: boolean; message: string } | null = null;
   const lines = new JsonLines((value) => {
     const event = parseInstallEvent(value);

@@ -10,7 +10,7 @@ export const ExitCode = {
   partial: 1,
   /** Bad arguments, bad target syntax, bad config file. */
   usage: 2,
-  /** Could not reach the gateway (refused, unreachable, timeout, serial device missing/busy/silent). */
+  /** Could not reach the gateway (refused, unreachable, timeout, serial device missing, busy, denied or silent). */
   unreachable: 3,
   /** Host key unknown or changed. */
   hostKey: 4,
@@ -36,6 +36,8 @@ export type ErrorKind =
   | 'auth'
   | 'serial-missing'
   | 'serial-busy'
+  /** The device exists, but this user may not open it (EACCES). */
+  | 'serial-denied'
   | 'serial-silent'
   | 'connection-lost'
   | 'remote'
@@ -55,6 +57,7 @@ const exitCodeOf: Record<ErrorKind, number> = {
   auth: ExitCode.auth,
   'serial-missing': ExitCode.unreachable,
   'serial-busy': ExitCode.unreachable,
+  'serial-denied': ExitCode.unreachable,
   'serial-silent': ExitCode.unreachable,
   'connection-lost': ExitCode.unreachable,
   remote: ExitCode.remote,

@@ -1,6 +1,6 @@
 // The console's one keybinding table. It drives the key dispatch (src/core/dashboard/controller.ts),
 // the help screen (`?`), the footer hints and the key table in docs/console.md
-// (scripts/gen-console-docs rewrites it; test/unit/actions/docs.test.ts checks it is current).
+// (scripts/gen-console-docs rewrites it; test/unit/docs/console-doc.test.ts checks it is current).
 
 export type BindingId =
   | 'help'

@@ -57,6 +57,11 @@ export function printableDeep<T>(value: T): T {
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[printable(k)] = printableDeep(v);
+    // Symbol-keyed properties are the console's own annotations (JSON has no symbols): kept.
+    for (const key of Object.getOwnPropertySymbols(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (descriptor) Object.defineProperty(out, key, descriptor);
+    }
     return out as T;
   }
   return value;

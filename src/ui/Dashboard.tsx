@@ -4,17 +4,12 @@ import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 
 import type { DashboardController, DashboardState } from '../core/dashboard/controller.js';
-import { connectionLine, identityLine, panels, versionsLine, type Panel } from '../core/dashboard/view.js';
+import { layoutPanels, PANEL_GAP, wrapText } from '../core/dashboard/layout.js';
+import { connectionLine, identityLine, panels, versionsLine, type PanelRow } from '../core/dashboard/view.js';
 import { footerHints, visibleBindings } from '../core/keybindings.js';
-import {
-  ConfirmDialog,
-  HelpScreen,
-  InstallPrompt,
-  Line,
-  PanelView,
-  RowText,
-  RunningAction,
-} from './panels.js';
+import { ConfirmDialog, INSTALL_PROMPT, InstallPrompt, RunningAction } from './dialogs.js';
+import { HelpScreen } from './help.js';
+import { Line, PanelView, RowText, titleText } from './panel.js';
 import type { Theme } from './theme.js';
 
 export interface DashboardProps {
@@ -43,49 +38,97 @@ export function Dashboard({ controller, theme }: DashboardProps) {
   // The frame never grows past the terminal: a frame taller than the screen scrolls, and the
   // lines that scrolled off can no longer be redrawn in place.
   const { stdout } = useStdout();
-  const [rows, setRows] = useState(stdout.rows);
+  const [size, setSize] = useState({ rows: stdout.rows, columns: stdout.columns });
   useEffect(() => {
-    const onResize = () => setRows(stdout.rows);
+    const onResize = () => setSize({ rows: stdout.rows, columns: stdout.columns });
     stdout.on('resize', onResize);
     return () => void stdout.off('resize', onResize);
   }, [stdout]);
 
-  return <DashboardView state={state} theme={theme} {...(rows ? { rows: rows - 1 } : {})} />;
+  return (
+    <DashboardView
+      state={state}
+      theme={theme}
+      {...(size.rows ? { rows: size.rows - 1 } : {})}
+      {...(size.columns ? { columns: size.columns } : {})}
+    />
+  );
+}
+
+/** Lines a dialog takes: its border, its text wrapped inside border and padding, its fixed lines. */
+function dialogHeight(state: DashboardState, columns: number): number {
+  const inner = Math.max(1, columns - 4);
+  const wrapped = (text: string) => wrapText(text, inner).length;
+  switch (state.overlay.kind) {
+    case 'confirm':
+      return 2 + wrapped(state.overlay.text) + 1;
+    case 'prompt-install':
+      return 2 + wrapped(INSTALL_PROMPT) + wrapped(`> ${state.overlay.value}_`);
+    case 'running':
+      return 2 + 1 + wrapped(state.overlay.text) + 1;
+    case 'help':
+    case 'none':
+      return 0;
+  }
 }
 
 /**
  * The whole screen for one state; also used for docs/console.md's capture. With `rows`, the
- * panels are clipped so the frame is exactly that tall and the dialogs and footer stay visible.
+ * frame is at most that tall: the panels give up rows (layout.ts) so every title, the dialogs and
+ * the footer stay visible. With `columns`, no line is wider.
  */
 export function DashboardView({
   state,
   theme,
   rows,
+  columns = 100,
 }: {
   state: DashboardState;
   theme: Theme;
   rows?: number;
+  columns?: number;
 }) {
-  const all: Panel[] = state.status ? panels(state.status) : [];
-  const byId = (id: Panel['id']) => all.find((p) => p.id === id);
+  const connection = connectionLine(state);
+  const notice: PanelRow | null = state.notice && {
+    text: state.notice.text,
+    tone: state.notice.level === 'error' ? 'bad' : state.notice.level === 'ok' ? 'ok' : 'normal',
+  };
+  const fixed =
+    3 + // identity, versions, blank
+    wrapText(connection.text, columns).length +
+    (notice ? wrapText(notice.text, columns).length : 0) +
+    dialogHeight(state, columns) +
+    1; // footer
+  const height = rows === undefined ? Number.POSITIVE_INFINITY : Math.max(0, rows - fixed);
+  const placed =
+    state.status && state.overlay.kind !== 'help'
+      ? layoutPanels(panels(state.status), columns, height, titleText(theme))
+      : [];
   return (
-    <Box flexDirection="column" {...(rows ? { height: rows } : {})}>
+    <Box flexDirection="column" width={columns} {...(rows ? { height: rows } : {})}>
       <Text bold={theme.colors} wrap="truncate-end">
         {identityLine(state)}
       </Text>
       <Line row={{ text: versionsLine(state), tone: 'normal' }} theme={theme} />
-      <Line row={connectionLine(state)} theme={theme} />
+      <RowText row={connection} theme={theme} />
       <Text> </Text>
       <Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
         {state.overlay.kind === 'help' ? (
           <HelpScreen bindings={visibleBindings(state.readOnly)} theme={theme} />
         ) : (
-          <>
-            <PanelPair left={byId('slots')} right={byId('boot')} theme={theme} />
-            <PanelPair left={byId('watchdog')} right={byId('health')} theme={theme} />
-            {byId('links') && <PanelView panel={byId('links') as Panel} theme={theme} />}
-            {byId('leases') && <PanelView panel={byId('leases') as Panel} theme={theme} />}
-          </>
+          placed.map((line, i) => (
+            <Box key={i} flexDirection="row" flexShrink={0}>
+              {line.panels.map((p, j) => (
+                <PanelView
+                  key={p.panel.id}
+                  placed={p}
+                  marginRight={j < line.panels.length - 1 ? PANEL_GAP : 0}
+                  marginBottom={line.gapBelow ? 1 : 0}
+                  theme={theme}
+                />
+              ))}
+            </Box>
+          ))
         )}
       </Box>
       {state.overlay.kind === 'confirm' && <ConfirmDialog text={state.overlay.text} theme={theme} />}
@@ -98,34 +141,8 @@ export function DashboardView({
           theme={theme}
         />
       )}
-      {state.notice && (
-        <RowText
-          row={{
-            text: state.notice.text,
-            tone: state.notice.level === 'error' ? 'bad' : state.notice.level === 'ok' ? 'ok' : 'normal',
-          }}
-          theme={theme}
-        />
-      )}
+      {notice && <RowText row={notice} theme={theme} />}
       <Line row={{ text: footerHints(state.readOnly), tone: 'dim' }} theme={theme} />
-    </Box>
-  );
-}
-
-function PanelPair({
-  left,
-  right,
-  theme,
-}: {
-  left: Panel | undefined;
-  right: Panel | undefined;
-  theme: Theme;
-}) {
-  if (!left && !right) return null;
-  return (
-    <Box flexDirection="row" flexShrink={0}>
-      {left && <PanelView panel={left} theme={theme} />}
-      {right && <PanelView panel={right} theme={theme} />}
     </Box>
   );
 }

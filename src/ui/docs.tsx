@@ -1,6 +1,6 @@
 // Generated parts of docs/console.md: the dashboard capture, the key table (from the one
 // keybinding table) and the exit codes (from src/core/errors.ts). `scripts/gen-console-docs`
-// rewrites them; test/unit/actions/docs.test.ts fails when the file is not current.
+// rewrites them; test/unit/docs/console-doc.test.ts fails when the file is not current.
 import { readFile, writeFile } from 'node:fs/promises';
 
 import { renderToString } from 'ink';
@@ -17,7 +17,7 @@ const EXIT_CODE_MEANING: Record<ExitCodeName, string> = {
   partial: 'Several targets: some answered, some did not (each failure has its own line on stderr).',
   usage: 'Bad arguments, bad target syntax or a bad config file; also `rk64 tui` without a terminal.',
   unreachable:
-    'Could not reach the gateway (refused, unreachable, timeout; serial device missing, busy or silent).',
+    'Could not reach the gateway (refused, unreachable, timeout; serial device missing, busy, not permitted or silent).',
   hostKey:
     'Host key unknown (pass the accept-new flag once) or changed (the message names the known_hosts line).',
   auth: 'Authentication failed.',
@@ -56,7 +56,9 @@ export function dashboardCapture(status: GatewayStatus): string {
     quit: false,
     fatal: null,
   };
-  const text = renderToString(<DashboardView state={state} theme={{ colors: false }} />, { columns: 100 });
+  const text = renderToString(<DashboardView state={state} theme={{ colors: false }} columns={100} />, {
+    columns: 100,
+  });
   return text
     .split('\n')
     .map((l) => l.trimEnd())

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { breakGlass } from '../../src/core/actions-break-glass.js';
+import { breakGlass } from '../../src/core/break-glass.js';
 import { ensureBuilt, runCli } from '../lib/cli.js';
 import { makeRkDisk, startUbootVm, type RkDisk, type UbootVm } from '../lib/console-uboot.js';
 

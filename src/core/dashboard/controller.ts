@@ -101,6 +101,7 @@ const FATAL_KINDS = new Set([
   'usage',
   'config',
   'serial-missing',
+  'serial-denied',
   'internal',
 ]);
 

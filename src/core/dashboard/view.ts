@@ -1,11 +1,14 @@
-// The dashboard's view-model, React-free: turns a status document (and the controller's state)
-// into titled panels of aligned text rows with a tone each. The Ink components only lay these
-// out and colour them; docs/console.md's capture and the component tests read the same rows.
+// The console's one view of a status document, React-free: titled panels of text rows with a tone
+// each. The dashboard lays them out (layout.ts, src/ui/Dashboard.tsx) and colours them; `rk64
+// status` prints the same panels plainly (src/cli/render.ts); docs/console.md's capture and the
+// tests read the same rows. A new panel is a function here and its place in PANEL_LAYOUT.
 // Every panel takes a Shown status (src/core/printable.ts): gateway strings arrive printable.
 import type { DashboardState } from './controller.js';
+import { formatDuration } from '../format.js';
 import type { Shown } from '../printable.js';
-import type { GatewayStatus, StatusError } from '../status/schema.js';
+import type { GatewayStatus } from '../status/schema.js';
 import { sshWanDeadline } from '../status/ssh-wan.js';
+import { statusNotes } from '../status/validate.js';
 
 export type Tone = 'normal' | 'ok' | 'warn' | 'bad' | 'dim';
 
@@ -20,9 +23,29 @@ export interface Panel {
   rows: PanelRow[];
 }
 
-export type PanelId = 'slots' | 'boot' | 'watchdog' | 'health' | 'links' | 'leases';
+export type PanelId = 'slots' | 'boot' | 'watchdog' | 'health' | 'links' | 'leases' | 'notes';
 
-export const PANEL_IDS: readonly PanelId[] = ['slots', 'boot', 'watchdog', 'health', 'links', 'leases'];
+/** Rows of the screen, each a list of panels side by side when they fit (layout.ts). */
+export const PANEL_LAYOUT: readonly (readonly PanelId[])[] = [
+  ['slots', 'boot'],
+  ['watchdog', 'health'],
+  ['links'],
+  ['leases'],
+  ['notes'],
+];
+
+/** The document's fields each panel shows; a reason about a field no panel shows goes to "notes". */
+const PANEL_FIELDS: Record<Exclude<PanelId, 'notes'>, readonly string[]> = {
+  slots: ['rauc'],
+  boot: ['bootState'],
+  watchdog: ['watchdog'],
+  health: ['health', 'sshOnWan', 'firstBootCompleted'],
+  links: ['links'],
+  leases: ['leases'],
+};
+
+/** The mark-good maximum of the boot counters (device-scripts/rauc/system.conf). */
+const MAX_BOOT_ATTEMPTS = 3;
 
 const row = (text: string, tone: Tone = 'normal'): PanelRow => ({ text, tone });
 
@@ -37,34 +60,59 @@ function table(header: string[], body: { cells: string[]; tone: Tone }[]): Panel
   return [row(line(header), 'dim'), ...body.map((r) => row(line(r.cells), r.tone))];
 }
 
+interface Reason {
+  field: string;
+  reason: string;
+}
+
+/** The gateway's errors and the console's reading notes (not reported, unknown value). */
+function reasons(status: Shown<GatewayStatus>): Reason[] {
+  return [...status.errors, ...statusNotes(status)];
+}
+
+const under = (field: string, root: string) =>
+  field === root || field.startsWith(`${root}.`) || field.startsWith(`${root}[`);
+
+/** Why `field` (or something under it) is null, or null when nothing says. */
+function reasonFor(status: Shown<GatewayStatus>, field: string): string | null {
+  const why = reasons(status)
+    .filter((r) => under(r.field, field))
+    .map((r) => r.reason);
+  return why.length === 0 ? null : [...new Set(why)].join('; ');
+}
+
 function unavailable(status: Shown<GatewayStatus>, field: string): PanelRow[] {
-  const reasons = status.errors.filter(
-    (e: StatusError) => e.field === field || e.field.startsWith(`${field}.`),
-  );
-  const why = reasons.map((e) => e.reason).join('; ');
+  const why = reasonFor(status, field);
   return [row(`unavailable${why ? `: ${why}` : ''}`, 'warn')];
 }
 
-export function formatAge(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${s % 60 ? ` ${s % 60}s` : ''}`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+/**
+ * Rows for reasons about `roots` the panel shows (only called for roots that are not null): a
+ * skipped lease line, a lease's expiry or a link's role the panel shows only as `?`. One row per
+ * field, array indexes folded (`leases[].expiresAt`).
+ */
+function footnotes(status: Shown<GatewayStatus>, roots: readonly string[]): PanelRow[] {
+  const byField = new Map<string, Set<string>>();
+  for (const r of reasons(status)) {
+    if (!roots.some((root) => under(r.field, root))) continue;
+    const field = r.field.replace(/\[\d+\]/g, '[]');
+    byField.set(field, (byField.get(field) ?? new Set()).add(r.reason));
+  }
+  return [...byField].map(([field, why]) => {
+    const text = [...why].join('; ');
+    return row(`${field}: ${text}`, text.startsWith('not reported') ? 'dim' : 'warn');
+  });
 }
 
 export function slotsPanel(status: Shown<GatewayStatus>): Panel {
   const rauc = status.rauc;
   if (!rauc) return { id: 'slots', title: 'RAUC slots', rows: unavailable(status, 'rauc') };
   const body = rauc.slots.map((slot) => {
-    const state = slot.bootStatus ?? 'unknown';
     const tone: Tone = slot.bootStatus === 'bad' ? 'bad' : slot.bootStatus === 'good' ? 'ok' : 'warn';
     return {
       cells: [
-        slot.bootname,
-        state,
+        slot.bootname ?? '?',
+        slot.bootStatus ?? 'unknown',
         slot.booted ? 'booted' : '-',
         slot.primary ? 'primary' : '-',
         slot.bundleVersion ?? '-',
@@ -74,16 +122,22 @@ export function slotsPanel(status: Shown<GatewayStatus>): Panel {
   });
   const rows = table(['slot', 'state', 'booted', 'primary', 'bundle'], body);
   const booted = rauc.slots.find((s) => s.booted);
-  // mark-good resets the booted slot's counter to the maximum (3); below it, the boot is unconfirmed.
-  const left = booted ? status.bootState?.attemptsLeft[booted.bootname] : undefined;
-  if (booted && (booted.bootStatus !== 'good' || (typeof left === 'number' && left < 3))) {
-    rows.push(row(`slot ${booted.bootname} runs but is not confirmed: press g once it works`, 'warn'));
+  const bootname = booted?.bootname ?? null;
+  // mark-good resets the booted slot's counter to the maximum; below it, the boot is unconfirmed.
+  const left = bootname ? status.bootState?.attemptsLeft[bootname] : undefined;
+  if (
+    booted &&
+    bootname &&
+    (booted.bootStatus !== 'good' || (typeof left === 'number' && left < MAX_BOOT_ATTEMPTS))
+  ) {
+    rows.push(row(`slot ${bootname} runs but is not confirmed: press g once it works`, 'warn'));
   }
   if (rauc.bootedSlot && rauc.primarySlot && rauc.bootedSlot !== rauc.primarySlot) {
     rows.push(
       row(`booted ${rauc.bootedSlot} but primary is ${rauc.primarySlot}: the next boot changes slot`, 'warn'),
     );
   }
+  rows.push(...footnotes(status, PANEL_FIELDS.slots));
   return { id: 'slots', title: `RAUC slots${rauc.compatible ? ` (${rauc.compatible})` : ''}`, rows };
 }
 
@@ -91,7 +145,8 @@ export function bootPanel(status: Shown<GatewayStatus>): Panel {
   const boot = status.bootState;
   if (!boot) return { id: 'boot', title: 'Boot counters', rows: unavailable(status, 'bootState') };
   const left = (n: number | null) => (n === null ? 'unset' : String(n));
-  const tone = (n: number | null): Tone => (n === null ? 'warn' : n === 0 ? 'bad' : n < 3 ? 'warn' : 'ok');
+  const tone = (n: number | null): Tone =>
+    n === null ? 'warn' : n === 0 ? 'bad' : n < MAX_BOOT_ATTEMPTS ? 'warn' : 'ok';
   return {
     id: 'boot',
     title: 'Boot counters',
@@ -104,6 +159,7 @@ export function bootPanel(status: Shown<GatewayStatus>): Panel {
         `break-glass ${boot.breakGlass ? 'ON (root autologin on serial)' : 'off'}`,
         boot.breakGlass ? 'warn' : 'dim',
       ),
+      ...footnotes(status, PANEL_FIELDS.boot),
     ],
   };
 }
@@ -123,6 +179,7 @@ export function watchdogPanel(status: Shown<GatewayStatus>): Panel {
           : 'OFF: systemd does not feed it',
         wd.active ? 'ok' : 'bad',
       ),
+      ...footnotes(status, PANEL_FIELDS.watchdog),
     ],
   };
 }
@@ -130,20 +187,20 @@ export function watchdogPanel(status: Shown<GatewayStatus>): Panel {
 export function healthPanel(status: Shown<GatewayStatus>): Panel {
   const rows: PanelRow[] = [];
   const health = status.health;
-  if (!health) rows.push(...unavailable(status, 'health'));
+  if (!health) rows.push(row(`health   ${unavailable(status, 'health')[0]?.text ?? ''}`, 'warn'));
   else {
     const tone: Tone =
       health.state === 'passed'
         ? 'ok'
         : health.state === 'failed'
           ? 'bad'
-          : health.state === 'running'
+          : health.state === 'running' || health.state === null
             ? 'warn'
             : 'dim';
-    rows.push(row(`health   ${health.state}${health.detail ? `: ${health.detail}` : ''}`, tone));
+    rows.push(row(`health   ${health.state ?? '?'}${health.detail ? `: ${health.detail}` : ''}`, tone));
   }
   const ssh = status.sshOnWan;
-  if (!ssh) rows.push(row('ssh-wan  unavailable', 'warn'));
+  if (!ssh) rows.push(row(`ssh-wan  ${unavailable(status, 'sshOnWan')[0]?.text ?? ''}`, 'warn'));
   else {
     const fw =
       ssh.firewallAllows === null
@@ -158,7 +215,13 @@ export function healthPanel(status: Shown<GatewayStatus>): Panel {
     const deadline = sshWanDeadline(status);
     if (deadline) rows.push(row(`         ${deadline}`, 'warn'));
   }
-  if (status.firstBootCompleted === false) rows.push(row('first boot not completed', 'warn'));
+  const firstBoot = status.firstBootCompleted;
+  if (firstBoot === null) {
+    const why = reasonFor(status, 'firstBootCompleted');
+    rows.push(row(`first boot unknown${why ? `: ${why}` : ''}`, 'dim'));
+  } else
+    rows.push(row(`first boot ${firstBoot ? 'completed' : 'not completed'}`, firstBoot ? 'dim' : 'warn'));
+  rows.push(...footnotes(status, [health ? 'health' : '', ssh ? 'sshOnWan' : ''].filter(Boolean)));
   return { id: 'health', title: 'Health / SSH on WAN', rows };
 }
 
@@ -167,10 +230,14 @@ export function linksPanel(status: Shown<GatewayStatus>): Panel {
   if (status.links.length === 0)
     return { id: 'links', title: 'Network links', rows: [row('no links', 'warn')] };
   const body = status.links.map((link): { cells: string[]; tone: Tone } => ({
-    cells: [link.name, link.role, link.state, link.addresses.join(' ') || '-'],
+    cells: [link.name, link.role ?? '?', link.state, link.addresses.join(' ') || '-'],
     tone: link.state === 'up' || link.state === 'unknown' ? 'normal' : 'warn',
   }));
-  return { id: 'links', title: 'Network links', rows: table(['link', 'role', 'state', 'addresses'], body) };
+  return {
+    id: 'links',
+    title: 'Network links',
+    rows: [...table(['link', 'role', 'state', 'addresses'], body), ...footnotes(status, PANEL_FIELDS.links)],
+  };
 }
 
 export function leasesPanel(status: Shown<GatewayStatus>): Panel {
@@ -178,31 +245,48 @@ export function leasesPanel(status: Shown<GatewayStatus>): Panel {
   if (!leases) return { id: 'leases', title: 'DHCP leases', rows: unavailable(status, 'leases') };
   if (leases.length === 0) return { id: 'leases', title: 'DHCP leases (0)', rows: [row('no leases', 'dim')] };
   const collected = Date.parse(status.collectedAt);
-  const expires = (at: string | null) => {
-    if (at === null) return 'never';
+  const expires = (at: string | null, i: number) => {
+    // null is an infinite lease only when nothing says why it is null (not reported, unusable).
+    if (at === null) return reasonFor(status, `leases[${i}].expiresAt`) === null ? 'never' : '?';
     const seconds = (Date.parse(at) - collected) / 1000;
-    return Number.isNaN(seconds) ? at : seconds <= 0 ? 'expired' : `in ${formatAge(seconds)}`;
+    return Number.isNaN(seconds) ? at : seconds <= 0 ? 'expired' : `in ${formatDuration(seconds)}`;
   };
-  const body = leases.map((l): { cells: string[]; tone: Tone } => ({
-    cells: [l.mac, l.ip, l.hostname ?? '*', expires(l.expiresAt)],
+  const body = leases.map((l, i): { cells: string[]; tone: Tone } => ({
+    cells: [l.mac, l.ip, l.hostname ?? '*', expires(l.expiresAt, i)],
     tone: 'normal',
   }));
   return {
     id: 'leases',
     title: `DHCP leases (${leases.length})`,
-    rows: table(['mac', 'ip', 'hostname', 'expires'], body),
+    rows: [...table(['mac', 'ip', 'hostname', 'expires'], body), ...footnotes(status, PANEL_FIELDS.leases)],
+  };
+}
+
+/** Reasons about fields no panel shows (host name, versions, a field this console does not know). */
+export function notesPanel(status: Shown<GatewayStatus>): Panel | null {
+  const shownByPanels = Object.values(PANEL_FIELDS).flat();
+  const rest = reasons(status).filter((r) => !shownByPanels.some((root) => under(r.field, root)));
+  if (rest.length === 0) return null;
+  return {
+    id: 'notes',
+    title: 'Notes',
+    rows: rest.map((r) =>
+      row(`${r.field}: ${r.reason}`, r.reason.startsWith('not reported') ? 'dim' : 'warn'),
+    ),
   };
 }
 
 export function panels(status: Shown<GatewayStatus>): Panel[] {
-  return [
+  const all = [
     slotsPanel(status),
     bootPanel(status),
     watchdogPanel(status),
     healthPanel(status),
     linksPanel(status),
     leasesPanel(status),
+    notesPanel(status),
   ];
+  return all.filter((p): p is Panel => p !== null);
 }
 
 export function identityLine(state: DashboardState): string {
@@ -213,23 +297,28 @@ export function identityLine(state: DashboardState): string {
   return parts.join(' · ');
 }
 
-export function versionsLine(state: DashboardState): string {
-  const s = state.status;
+/** Versions and uptime, for the dashboard's second line and under the name in `rk64 status`. */
+export function versionsText(s: Shown<GatewayStatus>): string {
   const parts: string[] = [];
-  if (s) {
-    if (s.versions.os) parts.push(`os ${s.versions.os}`);
-    if (s.versions.bundle) parts.push(`bundle ${s.versions.bundle}`);
-    if (s.versions.kernel) parts.push(`kernel ${s.versions.kernel}`);
-    if (s.uptimeSeconds !== null) parts.push(`up ${formatAge(s.uptimeSeconds)}`);
-  }
+  if (s.versions.os) parts.push(`os ${s.versions.os}`);
+  if (s.versions.bundle) parts.push(`bundle ${s.versions.bundle}`);
+  if (s.versions.kernel) parts.push(`kernel ${s.versions.kernel}`);
+  if (s.versions.rk64) parts.push(`rk64 ${s.versions.rk64}`);
+  if (s.uptimeSeconds !== null) parts.push(`up ${formatDuration(s.uptimeSeconds)}`);
   return parts.join(' · ');
+}
+
+export function versionsLine(state: DashboardState): string {
+  return state.status ? versionsText(state.status) : '';
 }
 
 /** The connection line: live, connecting, or STALE with the data's age and the next retry. */
 export function connectionLine(state: DashboardState): PanelRow {
-  const age = state.lastUpdateAt === null ? null : formatAge((state.now - state.lastUpdateAt) / 1000);
+  const age = state.lastUpdateAt === null ? null : formatDuration((state.now - state.lastUpdateAt) / 1000);
   const retry =
-    state.retryAt === null ? '' : `; retry in ${formatAge(Math.max(0, (state.retryAt - state.now) / 1000))}`;
+    state.retryAt === null
+      ? ''
+      : `; retry in ${formatDuration(Math.max(0, (state.retryAt - state.now) / 1000))}`;
   if (state.stale) {
     return row(`STALE: data from ${age} ago; ${state.connection}${retry}: ${state.error ?? ''}`, 'bad');
   }

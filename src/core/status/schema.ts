@@ -1,126 +1,254 @@
-// The status document printed by `rk64-status` on the gateway (device-scripts/rootfs/rk64-status).
-// Versioned: `schema` changes its number when a field changes meaning or is removed; new optional
-// fields may appear within a version. Documented in docs/status-schema.md. Every field the
-// gateway could not read is null, with an entry in `errors` saying which and why.
+// The status document printed by `rk64-status` on the gateway (device-scripts/rootfs/rk64-status),
+// declared once: the TypeScript type (GatewayStatus), the reader (validate.ts) and the field
+// table of docs/status-schema.md (scripts/gen-status-docs) all come from STATUS_FIELDS.
+//
+// Versioned: `schema` changes its number when a field changes meaning or is removed; new fields
+// may appear within a version and are declared optional, so a console that knows them still
+// reads a gateway that does not print them yet (as null, "not reported by this gateway").
+// Every field the gateway could not read is null, with an entry in `errors` saying which and why.
+import {
+  arrayOf,
+  boolean,
+  count,
+  literal,
+  number,
+  object,
+  oneOf,
+  recordOf,
+  string,
+  type Infer,
+  type InferFields,
+} from './declare.js';
 
 export const STATUS_SCHEMA = 'rk64.status/1';
 
-export type SlotName = 'A' | 'B';
+const slotName = oneOf('A', 'B');
 
-export interface StatusError {
-  /** Dotted path of the field that is null because of this error, e.g. `watchdog` or `bootState`. */
-  field: string;
-  reason: string;
-}
+const slot = object({
+  bootname: {
+    type: slotName,
+    required: true,
+    doc: "RAUC slot `bootname`: the name U-Boot's `BOOT_ORDER` uses.",
+  },
+  booted: { type: boolean, required: true, doc: "The slot's `state` is `booted`." },
+  primary: {
+    type: boolean,
+    required: true,
+    doc: "The slot is RAUC's `boot_primary`: the boot loader tries it first.",
+  },
+  bootStatus: {
+    type: oneOf('good', 'bad'),
+    nullable: true,
+    doc: 'RAUC boot status of the rootfs slot (`boot_status`).',
+  },
+  bundleVersion: {
+    type: string,
+    nullable: true,
+    doc: 'Version of the bundle last installed into this slot (`slot_status.bundle.version`).',
+    nullMeans: 'unknown',
+  },
+  installedAt: {
+    type: string,
+    nullable: true,
+    doc: 'When it was installed (`slot_status.installed.timestamp`).',
+  },
+  devices: {
+    type: recordOf(string),
+    required: true,
+    doc: 'RAUC slot name → device, the slot and its children (`parent`): `{"rootfs.0": device, "boot.0": device}`.',
+  },
+});
 
-export interface SlotStatus {
-  /** RAUC bootname: the name U-Boot's BOOT_ORDER uses. */
-  bootname: SlotName;
-  booted: boolean;
-  /** The slot the boot loader will try first. */
-  primary: boolean;
-  /** RAUC boot status of the rootfs slot. */
-  bootStatus: 'good' | 'bad' | null;
-  /** Version from the bundle that was last installed into this slot, null when unknown. */
-  bundleVersion: string | null;
-  installedAt: string | null;
-  /** RAUC slot name → device, e.g. { "rootfs.0": "/dev/disk/by-partlabel/rootfs-a", "boot.0": ... }. */
-  devices: Record<string, string>;
-}
+const link = object({
+  name: { type: string, required: true, doc: '`ifname`.' },
+  role: {
+    type: oneOf('wan', 'lan', 'vpn', 'wlan', 'other'),
+    required: true,
+    doc: 'eth0 wan, eth1 lan, tun* vpn, wlan* wlan, anything else other.',
+  },
+  state: {
+    type: string,
+    required: true,
+    doc: 'Lower-cased kernel `operstate`: up, down, dormant, unknown, …',
+  },
+  mac: { type: string, nullable: true, doc: '`address`, for ethernet links only.' },
+  addresses: { type: arrayOf(string), required: true, doc: '`local/prefixlen` of every address (CIDR).' },
+});
 
-export interface RaucStatus {
-  compatible: string | null;
-  bootedSlot: SlotName | null;
-  primarySlot: SlotName | null;
-  slots: SlotStatus[];
-}
+const lease = object({
+  mac: { type: string, required: true, doc: 'Client MAC address.' },
+  ip: { type: string, required: true, doc: 'Leased address.' },
+  hostname: {
+    type: string,
+    nullable: true,
+    doc: 'Host name the client sent.',
+    nullMeans: '`*` in the lease file, or not a host name (with an error)',
+  },
+  expiresAt: {
+    type: string,
+    nullable: true,
+    doc: 'When the lease ends (ISO 8601 UTC).',
+    nullMeans: 'an infinite lease, or an unusable expiry (with an error)',
+  },
+});
 
-export interface BootState {
-  /** BOOT_ORDER split on spaces, as stored (may include names the boot script skips). */
-  order: string[];
-  /** BOOT_A_LEFT / BOOT_B_LEFT; null when the variable is unset or not a number. */
-  attemptsLeft: Record<SlotName, number | null>;
-  /** The slot the boot script will pick next, or null when every counter is 0. */
-  nextBootSlot: SlotName | null;
-  /** `_RUT_OH_` is 1: the next boot starts a root autologin on the serial console. */
-  breakGlass: boolean;
-}
+const errorEntry = object({
+  field: {
+    type: string,
+    required: true,
+    doc: 'Dotted path of the field that is null because of it, e.g. `watchdog`.',
+  },
+  reason: { type: string, required: true, doc: 'One line: why.' },
+});
 
-export interface WatchdogStatus {
-  device: string | null;
-  identity: string | null;
-  timeoutSeconds: number | null;
-  /** systemd's RuntimeWatchdogUSec, in seconds; 0 means systemd does not feed it. */
-  runtimeWatchdogSeconds: number | null;
-  /** True when systemd is feeding the hardware watchdog. */
-  active: boolean;
-}
+export const STATUS_FIELDS = {
+  schema: { type: literal(STATUS_SCHEMA), required: true, doc: 'The schema and its version.' },
+  collectedAt: {
+    type: string,
+    required: true,
+    doc: 'When the document was made (ISO 8601 UTC, gateway clock).',
+  },
+  hostname: { type: string, nullable: true, doc: '`/proc/sys/kernel/hostname`.' },
+  uptimeSeconds: { type: number, nullable: true, doc: '`/proc/uptime`, whole seconds.' },
+  versions: {
+    type: object({
+      os: { type: string, nullable: true, doc: 'os-release `IMAGE_VERSION`, else `VERSION_ID`.' },
+      bundle: { type: string, nullable: true, doc: 'Bundle version of the booted slot (from rauc).' },
+      kernel: { type: string, nullable: true, doc: '`uname -r`.' },
+      rk64: {
+        type: string,
+        nullable: true,
+        doc: 'Version of the device scripts that printed this document: first line of `$RK64_VERSION_FILE` (`/usr/lib/rk64/VERSION`).',
+      },
+    }),
+    missing: 'empty',
+    doc: 'Versions of what runs.',
+  },
+  rauc: {
+    type: object({
+      compatible: { type: string, nullable: true, doc: 'RAUC `compatible`.' },
+      bootedSlot: { type: slotName, nullable: true, doc: 'Bootname of the `booted` slot.' },
+      primarySlot: { type: slotName, nullable: true, doc: 'Bootname of the slot named in `boot_primary`.' },
+      slots: {
+        type: arrayOf(slot),
+        required: true,
+        doc: 'One per `rootfs.N` slot with bootname A or B, sorted by bootname.',
+      },
+    }),
+    nullable: true,
+    doc: '`rauc status --detailed --output-format=json` (rauc 1.8).',
+  },
+  bootState: {
+    type: object({
+      order: {
+        type: arrayOf(string),
+        required: true,
+        doc: '`BOOT_ORDER` split on spaces, as stored (may name slots the boot script skips; `A B` when unset, like the boot script).',
+      },
+      attemptsLeft: {
+        type: object({
+          A: { type: count, nullable: true, doc: '`BOOT_A_LEFT`.', nullMeans: 'unset or not a number' },
+          B: { type: count, nullable: true, doc: '`BOOT_B_LEFT`.', nullMeans: 'unset or not a number' },
+        }),
+        required: true,
+        doc: 'Boot attempts left per slot.',
+      },
+      nextBootSlot: {
+        type: slotName,
+        nullable: true,
+        doc: 'The first name in the order that is A or B and has attempts left (unset counts as the maximum, non-numbers as 0).',
+        nullMeans: 'every counter is 0',
+      },
+      breakGlass: {
+        type: boolean,
+        required: true,
+        doc: '`_RUT_OH_` is `1`: the next boot starts a root autologin on the serial console.',
+      },
+    }),
+    nullable: true,
+    doc: '`fw_printenv` (with `-c $FW_ENV_CONFIG` when set).',
+  },
+  watchdog: {
+    type: object({
+      device: { type: string, nullable: true, doc: 'The first `$SYS_CLASS_DIR/watchdog/watchdogN`.' },
+      identity: { type: string, nullable: true, doc: 'Its `identity`.' },
+      timeoutSeconds: { type: number, nullable: true, doc: 'Its `timeout`.' },
+      runtimeWatchdogSeconds: {
+        type: number,
+        nullable: true,
+        doc: '`systemctl show -p RuntimeWatchdogUSec --value` in seconds (`30s`, `1min`, …; `infinity` → 0); 0: systemd does not feed it.',
+      },
+      active: { type: boolean, required: true, doc: 'A device exists and systemd feeds it (runtime > 0).' },
+    }),
+    nullable: true,
+    doc: 'The hardware watchdog.',
+  },
+  links: { type: arrayOf(link), nullable: true, doc: '`ip -j addr show`, without `lo`.' },
+  leases: {
+    type: arrayOf(lease),
+    nullable: true,
+    doc: 'The dnsmasq lease file `$RK64_LEASES_FILE`.',
+  },
+  sshOnWan: {
+    type: object({
+      enabled: {
+        type: boolean,
+        required: true,
+        doc: 'The flag file `$RK64_CONFIG_DIR/ssh-wan-enabled` exists.',
+      },
+      firewallAllows: {
+        type: boolean,
+        nullable: true,
+        doc: '`nft list chain inet rk64 input_wan` holds `comment "rk64-ssh-wan"`: the loaded ruleset accepts tcp/22 on the WAN.',
+        nullMeans: 'unreadable',
+      },
+      expiresAt: {
+        type: string,
+        nullable: true,
+        doc: "When the gateway closes SSH on the WAN by itself (`rk64-action ssh-wan on --for DURATION`, ISO 8601 UTC, the gateway's clock). The console shows the time left as `expiresAt − collectedAt`, both from the gateway.",
+        nullMeans: 'closed, or open without a deadline',
+      },
+    }),
+    nullable: true,
+    doc: 'SSH on the WAN port.',
+  },
+  health: {
+    type: object({
+      state: {
+        type: oneOf('not-run', 'running', 'passed', 'failed', 'skipped'),
+        required: true,
+        doc: 'The os-verification health check.',
+      },
+      updatedAt: { type: string, nullable: true, doc: 'Time of the last state change, when known.' },
+      detail: { type: string, nullable: true, doc: 'One line from the check.' },
+    }),
+    nullable: true,
+    doc: '`$RK64_RUN_DIR/health.json`; `{"state":"not-run",…}` when the file does not exist; null (with an error) when invalid.',
+  },
+  firstBootCompleted: {
+    type: boolean,
+    nullable: true,
+    doc: '`$RK64_DATA/.completed_first_boot` exists.',
+    nullMeans: '`$RK64_DATA` is missing',
+  },
+  errors: {
+    type: arrayOf(errorEntry),
+    missing: 'empty',
+    doc: 'Why a field above is null: one entry per field the gateway could not read.',
+  },
+} as const;
 
-export type LinkRole = 'wan' | 'lan' | 'vpn' | 'wlan' | 'other';
-
-export interface LinkStatus {
-  name: string;
-  role: LinkRole;
-  /** Operational state from the kernel: up, down, dormant, unknown, ... */
-  state: string;
-  mac: string | null;
-  /** CIDR notation, e.g. 172.20.30.1/24. */
-  addresses: string[];
-}
-
-export interface DhcpLease {
-  mac: string;
-  ip: string;
-  hostname: string | null;
-  /** ISO 8601; null for infinite leases. */
-  expiresAt: string | null;
-}
-
-export interface SshOnWanStatus {
-  /** The flag file /data/config/ssh-wan-enabled exists. */
-  enabled: boolean;
-  /** The loaded firewall ruleset currently accepts tcp/22 on the WAN; null when unreadable. */
-  firewallAllows: boolean | null;
-  /**
-   * When the gateway closes SSH on the WAN by itself (`rk64-action ssh-wan on --for`, ISO 8601 UTC
-   * by the gateway's clock); null when closed, open without a deadline, or not reported.
-   */
-  expiresAt: string | null;
-}
-
-export type HealthState = 'not-run' | 'running' | 'passed' | 'failed' | 'skipped';
-
-export interface HealthStatus {
-  state: HealthState;
-  /** ISO 8601 time of the last state change, when known. */
-  updatedAt: string | null;
-  detail: string | null;
-}
-
-export interface Versions {
-  /** The root file system's version (os-release VERSION_ID or IMAGE_VERSION). */
-  os: string | null;
-  /** Bundle version of the booted slot. */
-  bundle: string | null;
-  kernel: string | null;
-  /** Version of the device scripts that printed this document. */
-  rk64: string | null;
-}
-
-export interface GatewayStatus {
-  schema: typeof STATUS_SCHEMA;
-  /** ISO 8601, gateway clock. */
-  collectedAt: string;
-  hostname: string | null;
-  uptimeSeconds: number | null;
-  versions: Versions;
-  rauc: RaucStatus | null;
-  bootState: BootState | null;
-  watchdog: WatchdogStatus | null;
-  links: LinkStatus[] | null;
-  leases: DhcpLease[] | null;
-  sshOnWan: SshOnWanStatus | null;
-  health: HealthStatus | null;
-  firstBootCompleted: boolean | null;
-  errors: StatusError[];
-}
+export type GatewayStatus = InferFields<typeof STATUS_FIELDS>;
+export type SlotName = NonNullable<Infer<typeof slotName>>;
+export type RaucStatus = NonNullable<GatewayStatus['rauc']>;
+export type SlotStatus = RaucStatus['slots'][number];
+export type BootState = NonNullable<GatewayStatus['bootState']>;
+export type WatchdogStatus = NonNullable<GatewayStatus['watchdog']>;
+export type LinkStatus = NonNullable<GatewayStatus['links']>[number];
+export type LinkRole = NonNullable<LinkStatus['role']>;
+export type DhcpLease = NonNullable<GatewayStatus['leases']>[number];
+export type SshOnWanStatus = NonNullable<GatewayStatus['sshOnWan']>;
+export type HealthStatus = NonNullable<GatewayStatus['health']>;
+export type HealthState = NonNullable<HealthStatus['state']>;
+export type Versions = GatewayStatus['versions'];
+export type StatusError = GatewayStatus['errors'][number];

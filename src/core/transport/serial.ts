@@ -11,9 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { Rk64Error } from '../errors.js';
+import { shellQuote } from '../shell.js';
 import type { SerialTarget } from '../target.js';
+import { openSerialPort } from './serial-port.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
@@ -102,40 +104,7 @@ export async function connectSerial(
   target: SerialTarget,
   options: SerialOptions = {},
 ): Promise<SerialTransport> {
-  const port = new SerialPort({ path: target.path, baudRate: target.baud, autoOpen: false, lock: true });
-  await new Promise<void>((resolve, reject) => {
-    port.open((error) => {
-      if (!error) return resolve();
-      const message = error.message;
-      if (/ENOENT|No such file/i.test(message)) {
-        reject(
-          new Rk64Error(
-            'serial-missing',
-            `serial device ${target.path} does not exist`,
-            'check the cable and the device name (ls /dev/ttyUSB* /dev/serial/by-id)',
-          ),
-        );
-      } else if (/lock|busy|EBUSY|EAGAIN|temporarily unavailable/i.test(message)) {
-        reject(
-          new Rk64Error(
-            'serial-busy',
-            `serial device ${target.path} is in use by another program`,
-            'close screen/minicom/picocom or the other rk64 on it',
-          ),
-        );
-      } else if (/EACCES|permission/i.test(message)) {
-        reject(
-          new Rk64Error(
-            'serial-busy',
-            `no permission to open ${target.path}`,
-            'add yourself to the dialout group or run as root',
-          ),
-        );
-      } else {
-        reject(new Rk64Error('serial-missing', `cannot open serial device ${target.path}: ${message}`));
-      }
-    });
-  });
+  const port = await openSerialPort(target.path, target.baud);
   const transport = new SerialTransport(target, port, options);
   try {
     await transport.wake();
@@ -414,12 +383,11 @@ export class SerialTransport implements Transport {
     const data = await readFile(localPath);
     const encoded = data.toString('base64');
     const part = `${remotePath}.part`;
-    const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
     const must = async (command: string, what: string): Promise<string> => {
       if (options.signal?.aborted) throw new Rk64Error('aborted', `upload of ${localPath} was cancelled`);
       const result = await this.exec(command, { signal: options.signal });
       if (result.exitCode !== 0) {
-        await this.exec(`rm -f ${q(part)} ${q(`${part}.b64`)}`).catch(() => undefined);
+        await this.exec(`rm -f ${shellQuote(part)} ${shellQuote(`${part}.b64`)}`).catch(() => undefined);
         throw new Rk64Error(
           'remote',
           `${this.description}: ${what} failed: ${result.stdout.trim().split('\n').at(-1) ?? ''}`,
@@ -427,7 +395,7 @@ export class SerialTransport implements Transport {
       }
       return result.stdout;
     };
-    await must(`: > ${q(`${part}.b64`)}`, `creating ${part}.b64`);
+    await must(`: > ${shellQuote(`${part}.b64`)}`, `creating ${part}.b64`);
     const lineChars = 1024;
     for (let offset = 0; offset < encoded.length; offset += lineChars * 2) {
       const lines = [
@@ -436,7 +404,10 @@ export class SerialTransport implements Transport {
       ]
         .filter((l) => l.length > 0)
         .join('\n');
-      await must(`printf '%s\\n' ${lines.split('\n').join(' ')} >> ${q(`${part}.b64`)}`, 'writing a chunk');
+      await must(
+        `printf '%s\\n' ${lines.split('\n').join(' ')} >> ${shellQuote(`${part}.b64`)}`,
+        'writing a chunk',
+      );
       const bytesSent = Math.min(data.length, Math.floor(((offset + lineChars * 2) * 3) / 4));
       options.onProgress?.({ bytesSent, totalBytes: data.length });
     }
@@ -444,8 +415,8 @@ export class SerialTransport implements Transport {
     const { createHash } = await import('node:crypto');
     const sum = createHash('sha256').update(data).digest('hex');
     await must(
-      `base64 -d ${q(`${part}.b64`)} > ${q(part)} && rm -f ${q(`${part}.b64`)} && ` +
-        `[ "$(sha256sum < ${q(part)} | cut -d' ' -f1)" = ${sum} ] && mv -f ${q(part)} ${q(remotePath)}`,
+      `base64 -d ${shellQuote(`${part}.b64`)} > ${shellQuote(part)} && rm -f ${shellQuote(`${part}.b64`)} && ` +
+        `[ "$(sha256sum < ${shellQuote(part)} | cut -d' ' -f1)" = ${sum} ] && mv -f ${shellQuote(part)} ${shellQuote(remotePath)}`,
       'decoding and checking the upload',
     );
   }

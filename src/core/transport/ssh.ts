@@ -24,7 +24,7 @@ import {
   knownKeyTypes,
   readKnownHosts,
   verifyHostKey,
-} from '../ssh/known-hosts.js';
+} from './ssh-known-hosts.js';
 import type { SshEndpoint, SshTarget } from '../target.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
@@ -340,11 +340,6 @@ export async function connectSsh(target: SshTarget, options: SshOptions = {}): P
     }
   }
   return new SshTransport(target, await connectClient(target, ctx));
-}
-
-/** Quote for a POSIX shell. */
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 export class SshTransport implements Transport {

@@ -51,7 +51,8 @@ describe('rk64 status reads every released gateway and a newer one', () => {
   it('a newer gateway: unknown fields passed on, missing ones unavailable', async () => {
     const doc = newerDocument();
     const out = await statusOf(JSON.stringify(doc));
-    expect(out.text).toContain('health: unavailable; first boot unknown');
+    expect(out.text).toContain('health   unavailable: not reported by this gateway');
+    expect(out.text).toContain('first boot unknown: not reported by this gateway');
     expect(out.json).toMatchObject({ cellular: doc.cellular, sshOnWan: doc.sshOnWan });
   });
 });

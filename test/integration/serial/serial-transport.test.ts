@@ -2,7 +2,7 @@
 // bash with echo and a coloured prompt, a login prompt, kernel log noise, a U-Boot prompt, and a
 // silent line.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { connectSerial } from '../../../src/core/transport/serial.js';
 import type { SerialTarget } from '../../../src/core/target.js';
 import type { ConsoleOptions, ScriptedConsole } from '../../lib/serial-console.js';
 import { startConsole } from '../../lib/serial-console.js';
+import { ensureBuilt } from '../../lib/cli.js';
+import { repoRoot, run } from '../../lib/exec.js';
 
 const consoles: ScriptedConsole[] = [];
 const transports: SerialTransport[] = [];
@@ -169,4 +171,35 @@ describe('serial transport', () => {
     expect(busy.kind).toBe('serial-busy');
     expect((await t.exec('echo fine')).stdout).toBe('fine\n');
   });
+
+  it('reports a device this user may not open as permission denied, for the shell and for U-Boot', async () => {
+    await ensureBuilt();
+    const c = await startConsole({ mode: 'shell' });
+    consoles.push(c);
+    // The pty itself (root:tty, 0620), not the link in this root-only directory.
+    const device = await realpath(c.device);
+    const asNobody = (args: string[]) =>
+      run(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          join(repoRoot, 'bin/rk64.js'),
+          ...args,
+        ],
+        { env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent' }, timeoutMs: 30_000 },
+      );
+    for (const args of [
+      ['status', `serial:${device}`],
+      ['break-glass', `serial:${device}`, '--wait', '1'],
+    ]) {
+      const r = await asNobody(args);
+      expect(r.stderr).toContain(
+        `permission denied opening serial device ${device}; add yourself to the dialout group`,
+      );
+      expect(r.code).toBe(3);
+    }
+  }, 120_000);
 });

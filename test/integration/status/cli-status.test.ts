@@ -69,7 +69,7 @@ describe('rk64 status', () => {
     const text = await runCli(['status', target], { env: env() });
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`${target}  (`);
-    expect(text.stdout).toContain('rauc: unavailable');
+    expect(text.stdout).toMatch(/^RAUC slots\n {2}unavailable: /m);
     expect(text.stdout).not.toContain('\x1b[');
     const batch = await runCli(['tui', '--batch', target], { env: env() });
     expect(batch.code).toBe(0);

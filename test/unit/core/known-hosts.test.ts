@@ -12,7 +12,7 @@ import {
   parseKnownHosts,
   readKnownHosts,
   verifyHostKey,
-} from '../../../src/core/ssh/known-hosts.js';
+} from '../../../src/core/transport/ssh-known-hosts.js';
 import { runOk } from '../../lib/exec.js';
 import type { KeyPair } from '../../lib/sshd.js';
 import { makeKey } from '../../lib/sshd.js';

@@ -7,7 +7,8 @@ import type { DashboardState } from '../../../src/core/dashboard/controller.js';
 import { panels, type PanelId } from '../../../src/core/dashboard/view.js';
 import { shown } from '../../../src/core/printable.js';
 import { DashboardView } from '../../../src/ui/Dashboard.js';
-import { PanelView } from '../../../src/ui/panels.js';
+import { layoutPanels } from '../../../src/core/dashboard/layout.js';
+import { PanelView } from '../../../src/ui/panel.js';
 import { themeFromEnv, type Theme } from '../../../src/ui/theme.js';
 import { loadStatus, stateFor, type FixtureName } from '../../lib/console-fixtures.js';
 
@@ -22,7 +23,9 @@ function frame(state: DashboardState, theme: Theme = plain): string {
 function panelFrame(name: FixtureName, id: PanelId): string {
   const panel = panels(shown(loadStatus(name))).find((p) => p.id === id);
   if (!panel) throw new Error(`no panel ${id}`);
-  const { lastFrame } = render(<PanelView panel={panel} theme={plain} />);
+  const placed = layoutPanels([panel], 100, Number.POSITIVE_INFINITY, (t) => `[ ${t} ]`)[0]?.panels[0];
+  if (!placed) throw new Error(`panel ${id} not placed`);
+  const { lastFrame } = render(<PanelView placed={placed} marginRight={0} marginBottom={0} theme={plain} />);
   return lastFrame() ?? '';
 }
 
@@ -39,7 +42,7 @@ describe('dashboard panels', () => {
     const text = frame(stateFor(loadStatus('healthy')));
     expect(text).toContain('lab-gw · ssh://root@gw.test:22 · host rk64-lab-01');
     expect(text).toContain('os 24.11.20261120 · bundle 2026.11.20 · kernel 6.6.63');
-    expect(text).toContain('up 3d 4h');
+    expect(text).toContain('up 3 d 4 h');
     expect(lineWith(text, 'A good')).toContain('A good booted primary 2026.11.20');
     expect(lineWith(text, 'B good')).toContain('B good - - 2026.11.02');
     expect(text).toContain('[ RAUC slots (rock64) ]');
@@ -52,8 +55,8 @@ describe('dashboard panels', () => {
     expect(lineWith(text, 'eth1')).toBe('eth1 lan up 172.20.30.1/24');
     expect(lineWith(text, 'tun0')).toBe('tun0 vpn unknown 10.8.0.5/24');
     expect(text).toContain('DHCP leases (2)');
-    expect(lineWith(text, 'plc-line1')).toBe('b8:27:eb:12:34:56 172.20.30.101 plc-line1 in 11h 0m');
-    expect(lineWith(text, '172.20.30.102')).toBe('00:1b:21:aa:bb:cc 172.20.30.102 * in 30m');
+    expect(lineWith(text, 'plc-line1')).toBe('b8:27:eb:12:34:56 172.20.30.101 plc-line1 in 11 h');
+    expect(lineWith(text, '172.20.30.102')).toBe('00:1b:21:aa:bb:cc 172.20.30.102 * in 30 min');
     expect(text).toContain('live');
     expect(text).not.toContain('not confirmed');
     expect(text).not.toContain('STALE');
@@ -121,7 +124,7 @@ describe('dashboard panels', () => {
       }),
     );
     expect(text).toContain(
-      'STALE: data from 42s ago; reconnecting; retry in 8s: connect ECONNREFUSED 127.0.0.1:2222',
+      'STALE: data from 42 s ago; reconnecting; retry in 8 s: connect ECONNREFUSED 127.0.0.1:2222',
     );
     expect(lineWith(text, 'A good')).toContain('A good booted primary');
     expect(text).not.toMatch(/^live/m);

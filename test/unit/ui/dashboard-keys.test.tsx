@@ -329,7 +329,7 @@ describe('modes', () => {
     t.failNext = new Rk64Error('connection-lost', 'connection to gw.test lost');
     status = loadStatus('rolled-back');
     await ui.press('r');
-    await ui.waitFor(/STALE: data from \d+s ago; reconnecting; retry in \d+s: connection/);
+    await ui.waitFor(/STALE: data from \d+ s ago; reconnecting; retry in \d+ s: connection/);
     expect(ui.screen()).toContain('A good booted primary');
     await ui.waitFor('live');
     expect(ui.screen()).toMatch(/B bad - - 2026\.11\.26/);
