@@ -99,10 +99,15 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
       expect(text, unit).not.toMatch(/@[a-z]+@/);
     }
     // One drop-in serves both names of the SSH daemon's unit (NixOS sshd, Debian ssh).
-    for (const unit of ['sshd.service.d', 'ssh.service.d', 'systemd-networkd.service.d'])
-      expect(
-        readFileSync(join(root, 'usr/lib/systemd/system', unit, 'rk64-firewall.conf'), 'utf8'),
-      ).toContain('ExecStartPre=+/usr/lib/rk64/firewall-apply --check');
+    for (const unit of ['sshd.service.d', 'ssh.service.d', 'systemd-networkd.service.d']) {
+      const dropin = readFileSync(join(root, 'usr/lib/systemd/system', unit, 'rk64-firewall.conf'), 'utf8');
+      expect(dropin).toContain('ExecStartPre=+/usr/lib/rk64/firewall-apply --check');
+      // Ordered after the firewall and pulling it in, but no dependency that propagates a restart
+      // of rk64-firewall.service to sshd or networkd (the gateway test restarts it and watches).
+      expect(dropin).toMatch(/^Wants=rk64-firewall\.service$/m);
+      expect(dropin).toMatch(/^After=rk64-firewall\.service$/m);
+      expect(dropin).not.toMatch(/^(Requires|Requisite|BindsTo|PartOf)=/m);
+    }
     expect(readFileSync(join(root, 'usr/lib/systemd/system/os-verification.service'), 'utf8')).toContain(
       'ExecStart=/usr/lib/rk64/os-verification',
     );
