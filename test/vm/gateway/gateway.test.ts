@@ -521,8 +521,8 @@ describe('test gateway: the firewall fails closed (device-scripts/systemd/*.serv
       (
         await gateway.sshOk('systemctl show -p InvocationID --value ssh.service systemd-networkd.service')
       ).stdout
-        .trim()
-        .split('\n');
+        .split('\n')
+        .filter((line) => line !== '');
     const before = await invocations();
     expect(before).toHaveLength(2);
     for (const id of before) expect(id).toMatch(/^[0-9a-f]{32}$/);
