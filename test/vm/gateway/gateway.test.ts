@@ -527,6 +527,10 @@ describe('test gateway: the firewall fails closed (device-scripts/systemd/*.serv
     expect(before).toHaveLength(2);
     for (const id of before) expect(id).toMatch(/^[0-9a-f]{32}$/);
     await gateway.sshOk('systemctl restart rk64-firewall.service');
+    // Had sshd been restarted with the firewall, it would take a moment to answer again: wait for
+    // it, so the comparison below is what fails.
+    for (let i = 0; i < 20 && (await gateway.ssh('true', { timeoutMs: 30_000 })).code !== 0; i++)
+      await sleep(3000);
     expect(
       (await gateway.sshOk('systemctl show -p Result --value rk64-firewall.service')).stdout.trim(),
     ).toBe('success');
