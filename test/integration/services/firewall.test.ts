@@ -2,7 +2,7 @@
 // eth0 (WAN), eth1 (LAN) and tun0 (VPN; a veth named tun0: the ruleset matches interface names, so
 // a veth stands in for the OpenVPN tun device). Every probed port has a listener that answers, so a
 // timeout means the packet was dropped, not that nothing listened.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,8 +195,39 @@ describe('firewall (shipped ruleset, real nft, namespaces)', () => {
       env: { ...env, RK64_FIREWALL_RULES: broken },
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/nft refused the ruleset, previous rules stay loaded/);
+    expect(r.stderr).toMatch(/nft refused the ruleset: .*; the previous rules stay loaded$/m);
     expect(await lab.probe(ns.wan, 'tcp', GW.wan, 443)).toBe(true);
     expect(await lab.probe(ns.wan, 'tcp', GW.wan, 80)).toBe(false);
+  });
+
+  it('a ruleset that fails to load with no table in place (a boot): the error says sshd and networkd stay down, on stderr and on the console', async () => {
+    const broken = join(dir, 'broken.nft');
+    const consoleFile = join(dir, 'console');
+    writeFileSync(broken, 'table inet rk64 { chain input { nonsense } }\n');
+    writeFileSync(consoleFile, '');
+    await lab.execOk(ns.gw, 'nft', ['delete', 'table', 'inet', 'rk64']);
+    const r = await lab.exec(ns.gw, rootfsBin('firewall-apply'), [], {
+      env: { ...env, RK64_FIREWALL_RULES: broken, RK64_FIREWALL_CONSOLE: consoleFile },
+    });
+    expect(r.code).toBe(1);
+    const why =
+      /nft refused the ruleset: .*; no rk64 table is loaded, so sshd and systemd-networkd do not start/;
+    expect(r.stderr).toMatch(why);
+    expect(readFileSync(consoleFile, 'utf8')).toMatch(
+      new RegExp(`^firewall-apply: FIREWALL NOT LOADED: ${why.source}.*\\n$`),
+    );
+    // A missing ruleset file is the same failure.
+    const missing = await lab.exec(ns.gw, rootfsBin('firewall-apply'), [], {
+      env: { ...env, RK64_FIREWALL_RULES: join(dir, 'no-such.nft'), RK64_FIREWALL_CONSOLE: consoleFile },
+    });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no-such\.nft is missing .*; no rk64 table is loaded/);
+    // A successful load writes nothing to the console (it also carries the serial transport).
+    writeFileSync(consoleFile, '');
+    const ok = await lab.exec(ns.gw, rootfsBin('firewall-apply'), [], {
+      env: { ...env, RK64_FIREWALL_CONSOLE: consoleFile },
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readFileSync(consoleFile, 'utf8')).toBe('');
   });
 });

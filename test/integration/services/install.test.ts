@@ -99,10 +99,15 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
       expect(text, unit).not.toMatch(/@[a-z]+@/);
     }
     // One drop-in serves both names of the SSH daemon's unit (NixOS sshd, Debian ssh).
-    for (const unit of ['sshd.service.d', 'ssh.service.d', 'systemd-networkd.service.d'])
-      expect(
-        readFileSync(join(root, 'usr/lib/systemd/system', unit, 'rk64-firewall.conf'), 'utf8'),
-      ).toContain('ExecStartPre=+/usr/lib/rk64/firewall-apply --check');
+    for (const unit of ['sshd.service.d', 'ssh.service.d', 'systemd-networkd.service.d']) {
+      const dropin = readFileSync(join(root, 'usr/lib/systemd/system', unit, 'rk64-firewall.conf'), 'utf8');
+      expect(dropin).toContain('ExecStartPre=+/usr/lib/rk64/firewall-apply --check');
+      // Ordered after the firewall, with no dependency that restarts sshd or networkd with it or
+      // runs a failing load again with each of their restarts (test/vm/gateway/gateway.test.ts
+      // restarts it and boots with a load that fails).
+      expect(dropin).toMatch(/^After=rk64-firewall\.service$/m);
+      expect(dropin).not.toMatch(/^(Wants|Requires|Requisite|BindsTo|PartOf|Upholds)=/m);
+    }
     expect(readFileSync(join(root, 'usr/lib/systemd/system/os-verification.service'), 'utf8')).toContain(
       'ExecStart=/usr/lib/rk64/os-verification',
     );

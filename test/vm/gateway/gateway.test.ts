@@ -1,7 +1,8 @@
 // The test gateway end to end: built from Debian packages plus every file in device-scripts/,
 // booted by Debian's qemu_arm64 U-Boot through our boot.scr, first boot through systemd-repart
 // and first-boot, status over SSH and over the serial console, a real DHCP client on the LAN,
-// and a second boot. One gateway is shared by the whole file (boots are the expensive part).
+// and a second boot; last, a boot whose firewall cannot load (fail-closed). One gateway is shared
+// by the whole file (boots are the expensive part).
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -10,8 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayStatus, LinkStatus } from '../../../src/core/status/schema.js';
 import { repoRoot, run, runOk } from '../../lib/exec.js';
-import { buildGateway, startGateway } from '../../lib/gateway.js';
-import type { Gateway, GatewayBuild } from '../../lib/gateway.js';
+import { buildGateway, gatewayCommand, startGateway } from '../../lib/gateway.js';
+import type { Gateway, GatewayBuild, GatewayState } from '../../lib/gateway.js';
+import { readBootFile, setBootFile } from '../../lib/boot-vm.js';
 import { scanForCredentials } from '../../lib/gateway-credentials.js';
 import { GUEST_HOST_ADDRESS } from '../../lib/e2e-server.js';
 
@@ -463,5 +465,141 @@ describe('test gateway: the production wiring (device-scripts) at run time', () 
 
   it('podman runs a container imported from a tarball, storage on /data, host networking; the firewall decides who reaches it', async () => {
     await checkPodman();
+  });
+});
+
+/** What an SSH server on HOST:PORT (through NETNS if given) sends first; '' when nothing answers. */
+async function sshBanner(host: string, port: number, netns?: string): Promise<string> {
+  const socat = ['socat', '-T', '8', '-u', `TCP:${host}:${port},connect-timeout=8`, 'STDOUT'];
+  const r = netns
+    ? await run('ip', ['netns', 'exec', netns, ...socat], { timeoutMs: 30_000 })
+    : await run('socat', socat.slice(1), { timeoutMs: 30_000 });
+  return r.stdout;
+}
+
+/** A DHCP lease for a real client in the LAN namespace within `seconds`, or null. */
+async function dhcpLease(state: GatewayState, seconds: number): Promise<string | null> {
+  const dir = await mkdtemp(join(tmpdir(), 'rk64-gw-dhcp-'));
+  try {
+    await writeFile(join(dir, 'dhclient.conf'), `timeout ${seconds};\n`);
+    const files = ['-cf', join(dir, 'dhclient.conf'), '-lf', join(dir, 'leases'), '-pf', join(dir, 'pid')];
+    // -1: one attempt; -sf /bin/true: the lease is recorded, the namespace is not reconfigured.
+    await run(
+      'ip',
+      [
+        'netns',
+        'exec',
+        state.netns,
+        'dhclient',
+        '-4',
+        '-1',
+        '-v',
+        '-sf',
+        '/bin/true',
+        ...files,
+        state.lanInterface,
+      ],
+      { timeoutMs: (seconds + 60) * 1000 },
+    );
+    const leases = await readFile(join(dir, 'leases'), 'utf8').catch(() => '');
+    return /fixed-address (172\.20\.30\.\d+);/.exec(leases)?.[1] ?? null;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// eslint-disable-next-line no-control-regex -- systemd's colour and cursor codes on the console
+const CONSOLE_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const withoutEscapes = (text: string): string => text.replace(CONSOLE_ESCAPE, '').replace(/\r/g, '');
+
+// Last in the file: the final boot leaves the gateway without SSH.
+describe('test gateway: the firewall fails closed (device-scripts/systemd/*.service.d/rk64-firewall.conf)', () => {
+  it('re-applying the firewall (systemctl restart rk64-firewall.service) restarts neither sshd nor networkd', async () => {
+    // Control for the probe below: sshd answers on the LAN.
+    expect(await sshBanner('172.20.30.1', 22, gateway.state.netns)).toMatch(/^SSH-2\.0-/);
+    const invocations = async (): Promise<string[]> =>
+      (
+        await gateway.sshOk('systemctl show -p InvocationID --value ssh.service systemd-networkd.service')
+      ).stdout
+        .split('\n')
+        .filter((line) => line !== '');
+    const before = await invocations();
+    expect(before).toHaveLength(2);
+    for (const id of before) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    await gateway.sshOk('systemctl restart rk64-firewall.service');
+    // Had sshd been restarted with the firewall, it would take a moment to answer again: wait for
+    // it, so the comparison below is what fails.
+    for (let i = 0; i < 20 && (await gateway.ssh('true', { timeoutMs: 30_000 })).code !== 0; i++)
+      await sleep(3000);
+    expect(
+      (await gateway.sshOk('systemctl show -p Result --value rk64-firewall.service')).stdout.trim(),
+    ).toBe('success');
+    expect(await invocations()).toEqual(before);
+    await gateway.sshOk('nft list table inet rk64 >/dev/null');
+  });
+
+  it('rk64-firewall-check.timer is armed, and its service puts back a table that has gone and fails loudly', async () => {
+    expect(
+      (await gateway.sshOk('systemctl show -p ActiveState rk64-firewall-check.timer')).stdout.trim(),
+    ).toBe('ActiveState=active');
+    // The timer stops meanwhile, so its own run cannot put the table back before the one started here.
+    await gateway.sshOk('systemctl stop rk64-firewall-check.timer');
+    try {
+      await gateway.sshOk('nft delete table inet rk64');
+      const check = await gateway.ssh('systemctl start rk64-firewall-check.service');
+      expect(check.code).not.toBe(0);
+      await gateway.sshOk('nft list table inet rk64 >/dev/null');
+      const journal = (await gateway.sshOk('journalctl -b -u rk64-firewall-check.service --no-pager -o cat'))
+        .stdout;
+      expect(journal).toContain('table inet rk64 was missing; re-applied it');
+    } finally {
+      await gateway.ssh('systemctl start rk64-firewall-check.timer');
+    }
+  });
+
+  it('a boot whose ruleset cannot load (nf_tables refused by the kernel): no SSH on the LAN or the WAN, no DHCP on the LAN, and the serial console says why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rk64-gw-fw-'));
+    try {
+      // The kernel refuses the nf_tables module (module_blacklist=), so every nft transaction fails:
+      // the shipped image and ruleset, with a kernel that cannot load them. Set through the boot
+      // slot's kernel-params.txt, as the image build writes it.
+      const disk = gateway.state.disk;
+      await gateway.sshOk('sync');
+      await gateway.stop();
+      const params = await readBootFile(disk, 'boot-a', 'kernel-params.txt');
+      expect(params).toMatch(/^rk64_kernel_params=/m);
+      await setBootFile(
+        disk,
+        'boot-a',
+        'kernel-params.txt',
+        (params ?? '').replace(/^(rk64_kernel_params=.*)$/m, '$1 module_blacklist=nf_tables'),
+        dir,
+      );
+      // Returns once the host keys are on the serial console, printed after sshd's start was tried.
+      const up = await runOk(
+        'bash',
+        [gatewayCommand, 'up', '--name', gateway.name, '--json', '--isolated', '--no-wait-ssh'],
+        { timeoutMs: 900_000 },
+      );
+      const state = JSON.parse(up.stdout) as GatewayState;
+
+      const [lanSsh, wanSsh, lease] = await Promise.all([
+        sshBanner('172.20.30.1', 22, state.netns),
+        sshBanner('127.0.0.1', state.wanSshPort),
+        dhcpLease(state, 20),
+      ]);
+      const log = withoutEscapes(await readFile(state.serialLog, 'utf8'));
+      expect(log).toMatch(/rk64: bootargs: .* module_blacklist=nf_tables/);
+      expect({ lanSsh, wanSsh, lease }).toEqual({ lanSsh: '', wanSsh: '', lease: null });
+      expect(log).toMatch(
+        /firewall-apply: FIREWALL NOT LOADED: nft refused the ruleset: .*; no rk64 table is loaded, so sshd and systemd-networkd do not start/,
+      );
+      // systemd's status line for networkd (its unit name may be shortened, the description stays).
+      // sshd starts later, once the serial getty holds the console, and systemd prints no status
+      // lines then: the probes above show it is not listening.
+      expect(log).toMatch(/Failed to start .*Network Configuration/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
