@@ -207,9 +207,9 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
   await makeSquashfs(root, join(tmp, 'v2.squashfs'));
 
   // unhealthy: dnsmasq masked, so the LAN has no DHCP server and os-verification fails.
-  await runOk('systemctl', ['--root', root, 'mask', 'dnsmasq.service']);
+  await runOk('systemctl', ['--root', root, 'mask', 'rk64-dnsmasq.service']);
   await makeSquashfs(root, join(tmp, 'unhealthy.squashfs'));
-  await runOk('systemctl', ['--root', root, 'unmask', 'dnsmasq.service']);
+  await runOk('systemctl', ['--root', root, 'unmask', 'rk64-dnsmasq.service']);
 
   // hanging: PID 1 frozen early in every boot; the watchdog resets the machine.
   await runOk('install', [
