@@ -299,7 +299,10 @@ async function shippedDaemon(
   const shown = (await gateway.sshOk(`systemctl show -p ActiveState -p FragmentPath -p MainPID ${unit}`))
     .stdout;
   expect(shown).toMatch(/^ActiveState=active$/m);
-  expect(shown).toContain(`FragmentPath=/usr/lib/systemd/system/${unit}`);
+  // The installed file (Debian's systemd names /usr/lib/systemd/system by its merged-/usr alias /lib).
+  expect(shown).toMatch(
+    new RegExp(`^FragmentPath=(/usr)?/lib/systemd/system/${unit.replace(/\./g, '\\.')}$`, 'm'),
+  );
   const pid = /^MainPID=([1-9]\d*)$/m.exec(shown)?.[1];
   expect(pid, shown).toBeDefined();
   const argv = (await gateway.sshOk(`cat /proc/${pid}/cmdline`)).stdout.split('\0').filter(Boolean);
