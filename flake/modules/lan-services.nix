@@ -1,8 +1,10 @@
 # dnsmasq (DHCP on eth1 only) and chrony (NTP client on the WAN, server for 172.20.30.0/24) from
-# nixpkgs' own service modules, each pointed at the shipped configuration file
-# (device-scripts/lan, installed as /etc/rk64/*.conf), as the test gateway points Debian's units
-# at the same files.
-{ config, ... }:
+# the shipped units (device-scripts/systemd/rk64-dnsmasq.service, rk64-chronyd.service) with the
+# shipped configuration files (device-scripts/lan, installed as /etc/rk64/*.conf): the command
+# lines the test gateway runs. nixpkgs' dnsmasq and chrony modules stay off; what they would add
+# beyond the unit (the daemon users) is declared here, the state directories come from the
+# package's tmpfiles entries (modules/package.nix).
+{ config, pkgs, ... }:
 let
   pkg = config.rk64.package;
 in
@@ -11,20 +13,28 @@ in
     environment.etc."rk64/dnsmasq.conf".source = "${pkg}/etc/rk64/dnsmasq.conf";
     environment.etc."rk64/chrony.conf".source = "${pkg}/etc/rk64/chrony.conf";
 
-    services.dnsmasq.enable = true;
-    # The gateway serves no DNS (port=0 in the shipped file): nothing for resolv.conf.
-    services.dnsmasq.resolveLocalQueries = false;
-    services.dnsmasq.settings.conf-file = [ "/etc/rk64/dnsmasq.conf" ];
+    # device-scripts/rootfs/{dnsmasq,chronyd}-service find the daemons on the unit's PATH.
+    systemd.services.rk64-dnsmasq.wantedBy = [ "multi-user.target" ];
+    systemd.services.rk64-dnsmasq.path = [ pkgs.dnsmasq ];
+    systemd.services.rk64-chronyd.wantedBy = [ "multi-user.target" ];
+    systemd.services.rk64-chronyd.path = [ pkgs.chrony ];
+    # chronyc (status, and the operator's `chronyc tracking`).
+    environment.systemPackages = [ pkgs.chrony ];
 
-    # The module's unit (user chrony, its state directory, timesyncd forced off) runs chronyd
-    # with -f <generated file> first; chronyd takes the last -f, so the shipped file alone
-    # configures it and the generated one (no servers) stays unread.
-    services.chrony.enable = true;
-    services.chrony.servers = [ ];
-    services.chrony.extraFlags = [
-      "-f"
-      "/etc/rk64/chrony.conf"
-    ];
+    # The users the daemons drop to, named as Debian's packages name them (the test gateway
+    # runs the same units): dnsmasq owns /var/lib/dnsmasq, _chrony /var/lib/chrony and /run/chrony.
+    users.users.dnsmasq = {
+      isSystemUser = true;
+      group = "dnsmasq";
+    };
+    users.groups.dnsmasq = { };
+    users.users._chrony = {
+      isSystemUser = true;
+      group = "_chrony";
+      home = "/var/lib/chrony";
+    };
+    users.groups._chrony = { };
+
     # chronyd serves the time; never two clients stepping the clock.
     services.timesyncd.enable = false;
   };

@@ -21,7 +21,9 @@ in
     environment.systemPackages = [ cfg.package ];
     # Every unit under lib/systemd/system of the package; the modules enable the ones they own.
     systemd.packages = [ cfg.package ];
-    # Its lib/tmpfiles.d (device-scripts/tmpfiles.d): state directories on /var and /data.
-    systemd.tmpfiles.packages = [ cfg.package ];
+    # Its tmpfiles entries (device-scripts/tmpfiles.d): state directories on /var, /run and /data.
+    # NixOS's systemd-tmpfiles reads /etc/tmpfiles.d, where nixpkgs' own tmpfiles module puts
+    # every package's entries too (and leaves a name defined here to this definition).
+    environment.etc."tmpfiles.d/rk64.conf".source = "${cfg.package}/lib/tmpfiles.d/rk64.conf";
   };
 }

@@ -13,8 +13,10 @@
 // The roots that boot (v2, unhealthy, hanging) carry test/vm/e2e/variants/os-verification-e2e.conf:
 // os-verification checks every 5 s for 15 s instead of every 5 s for 60 s (its own environment
 // variables), so a confirmation costs 15 s of emulated time; the checks themselves are unchanged.
-// Their boot image is made by make-boot-vfat from the gateway's own kernel, initrd and boot.scr,
-// 48 MiB instead of the slot's 128 MiB (RAUC writes the whole image; the rest of the slot is unused).
+// Their boot image is made by make-boot-vfat from the gateway's own kernel, initrd, boot.scr and
+// kernel parameters (read back from its boot.vfat's kernel-params.txt, so a variant boots with the
+// image's command line), 48 MiB instead of the slot's 128 MiB (RAUC writes the whole image; the
+// rest of the slot is unused).
 //   other-ca       a small bundle signed by a second development CA the gateway does not trust
 //   wrong-compat   a small bundle for compatible "rock64-other"
 //   tiny           a small bundle for rock64 signed by the gateway's CA (its root is never booted):
@@ -94,16 +96,30 @@ async function makeSquashfs(root: string, out: string): Promise<void> {
   await runOk('bash', [tool('image/make-squashfs'), '--root', root, '--out', out], long);
 }
 
+/**
+ * The kernel parameters of a built boot image: the words of its kernel-params.txt (written by
+ * make-boot-vfat from test/gateway/assemble-disk's list, in the one format boot.scr reads).
+ */
+export async function imageKernelParams(bootVfat: string): Promise<string> {
+  const file = (await runOk('mtype', ['-i', bootVfat, '::kernel-params.txt'])).stdout;
+  const lines = file.split('\n').filter((l) => l.startsWith('rk64_kernel_params='));
+  if (lines.length !== 1)
+    throw new Error(`${bootVfat}: kernel-params.txt has no single rk64_kernel_params= line:\n${file}`);
+  return (lines[0] ?? '').slice('rk64_kernel_params='.length).trim();
+}
+
 async function makeBootVfat(
   kernel: string,
   initrd: string | null,
   bootScr: string,
+  kernelParams: string,
   out: string,
   size?: string,
 ) {
   const args = [tool('image/make-boot-vfat'), '--kernel', kernel, '--boot-script', bootScr, '--out', out];
   if (initrd) args.push('--initrd', initrd);
   if (size) args.push('--size', size);
+  args.push('--kernel-params', kernelParams);
   await runOk('bash', args, long);
 }
 
@@ -169,6 +185,7 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
     keyring: join(pki, 'ca.cert.pem'),
   };
   const g = (f: string): string => join(build.dir, f);
+  const kernelParams = await imageKernelParams(g('boot.vfat'));
 
   // broken-kernel: same initrd and boot script, kernel header destroyed.
   await brokenKernel(g('Image'), join(tmp, 'Image.broken'));
@@ -176,12 +193,13 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
     join(tmp, 'Image.broken'),
     g('initrd'),
     g('boot.scr'),
+    kernelParams,
     join(tmp, 'boot-broken.vfat'),
     BOOT_SIZE,
   );
   await rm(join(tmp, 'Image.broken'));
   // The boot image of the roots that boot: the gateway's own kernel, initrd and boot script.
-  await makeBootVfat(g('Image'), g('initrd'), g('boot.scr'), join(tmp, 'boot.vfat'), BOOT_SIZE);
+  await makeBootVfat(g('Image'), g('initrd'), g('boot.scr'), kernelParams, join(tmp, 'boot.vfat'), BOOT_SIZE);
 
   // Small payloads for bundles whose root is never used (refused, or B never reaches Linux).
   const small = join(tmp, 'small');
@@ -189,7 +207,14 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
   await writeFile(join(small, 'root/etc/rk64-e2e'), 'a root that must never be booted\n');
   await makeSquashfs(join(small, 'root'), join(small, 'rootfs.squashfs'));
   await writeFile(join(small, 'Image'), Buffer.alloc(4096));
-  await makeBootVfat(join(small, 'Image'), null, g('boot.scr'), join(small, 'boot.vfat'), '40M');
+  await makeBootVfat(
+    join(small, 'Image'),
+    null,
+    g('boot.scr'),
+    kernelParams,
+    join(small, 'boot.vfat'),
+    '40M',
+  );
   const otherPki = join(tmp, 'other-pki');
   await runOk('bash', [tool('pki/make-dev-ca'), '--out', otherPki, '--name', 'rk64 e2e untrusted CA']);
 
@@ -207,9 +232,9 @@ async function buildAll(build: GatewayBuild & { dir: string }, tmp: string): Pro
   await makeSquashfs(root, join(tmp, 'v2.squashfs'));
 
   // unhealthy: dnsmasq masked, so the LAN has no DHCP server and os-verification fails.
-  await runOk('systemctl', ['--root', root, 'mask', 'dnsmasq.service']);
+  await runOk('systemctl', ['--root', root, 'mask', 'rk64-dnsmasq.service']);
   await makeSquashfs(root, join(tmp, 'unhealthy.squashfs'));
-  await runOk('systemctl', ['--root', root, 'unmask', 'dnsmasq.service']);
+  await runOk('systemctl', ['--root', root, 'unmask', 'rk64-dnsmasq.service']);
 
   // hanging: PID 1 frozen early in every boot; the watchdog resets the machine.
   await runOk('install', [

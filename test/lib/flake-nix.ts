@@ -211,26 +211,46 @@ function bodyOpen(tokens: Token[]): number {
 
 const SKIPPED_TOP = new Set(['options', 'imports', 'meta', 'disabledModules', '_file', 'key']);
 
-/** Every option path a NixOS module file sets (own `rk64.*` options excluded). */
-export function optionPaths(src: string): string[] {
+export interface OptionBinding {
+  /** The option path, as optionPaths lists it. */
+  path: string;
+  /** The string literals of the bound value, without quotes (`[ "a.target" ]` gives ["a.target"]). */
+  strings: string[];
+}
+
+/** Every config-level binding of a NixOS module file (own `rk64.*` options excluded). */
+export function optionBindings(src: string): OptionBinding[] {
   const tokens = tokenize(src);
   const top = bindings(tokens, bodyOpen(tokens));
   const hasConfig = top.some((b) => b.path[0] === 'config');
-  const paths: string[] = [];
+  const found: { path: string[]; binding: Binding }[] = [];
   for (const b of top) {
     const head = b.path[0] ?? '';
     if (SKIPPED_TOP.has(head)) continue;
     if (head === 'config' && b.path.length === 1) {
       for (const set of configSets(tokens, b.valueStart, b.valueEnd)) {
-        for (const inner of bindings(tokens, set)) paths.push(inner.path.join('.'));
+        for (const inner of bindings(tokens, set)) found.push({ path: inner.path, binding: inner });
       }
     } else if (head === 'config') {
-      paths.push(b.path.slice(1).join('.'));
+      found.push({ path: b.path.slice(1), binding: b });
     } else if (!hasConfig) {
-      paths.push(b.path.join('.'));
+      found.push({ path: b.path, binding: b });
     }
   }
-  return paths.filter((p) => p !== 'rk64' && !p.startsWith('rk64.'));
+  return found
+    .map(({ path, binding }) => ({
+      path: path.join('.'),
+      strings: tokens
+        .slice(binding.valueStart, binding.valueEnd)
+        .filter((t) => t.kind === 'string' && t.text.startsWith('"'))
+        .map((t) => t.text.slice(1, -1)),
+    }))
+    .filter((b) => b.path !== 'rk64' && !b.path.startsWith('rk64.'));
+}
+
+/** Every option path a NixOS module file sets (own `rk64.*` options excluded). */
+export function optionPaths(src: string): string[] {
+  return optionBindings(src).map((b) => b.path);
 }
 
 /** Every `*.nix` file under `dir`, sorted. */

@@ -5,11 +5,11 @@
 // be shipped by the package, while whole-set definitions (`systemd.services.X = { … }`) are the
 // flake's own units.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { repoRoot, run, runOk } from '../../lib/exec.js';
-import { moduleFiles, nixFiles, optionPaths, readText, tokenize } from '../../lib/flake-nix.js';
+import { moduleFiles, nixFiles, optionBindings, optionPaths, readText, tokenize } from '../../lib/flake-nix.js';
 
 const flakeDir = join(repoRoot, 'flake');
 const PREFIX = '/rk64-pkg';
@@ -82,6 +82,67 @@ export function packagedUnits(paths: string[]): string[] {
   }
   return units;
 }
+
+/** The targets a unit file's [Install] section names (WantedBy=, RequiredBy=); null without one. */
+export function installTargets(unitText: string): string[] | null {
+  let section = '';
+  let hasInstall = false;
+  const targets: string[] = [];
+  for (const raw of unitText.split('\n')) {
+    const line = raw.trim();
+    const header = /^\[(\w+)\]$/.exec(line);
+    if (header?.[1] !== undefined) {
+      section = header[1];
+      if (section === 'Install') hasInstall = true;
+      continue;
+    }
+    const m = /^(WantedBy|RequiredBy)=(.*)$/.exec(line);
+    if (section === 'Install' && m?.[2] !== undefined) targets.push(...m[2].split(/\s+/).filter(Boolean));
+  }
+  return hasInstall ? targets.sort() : null;
+}
+
+/**
+ * Units the test gateway enables from device-scripts, with their targets: test/gateway/build-root
+ * runs `systemctl enable` on every unit file under device-scripts/ with an [Install] section.
+ */
+export function gatewayEnabledUnits(deviceScripts: string): Map<string, string[]> {
+  const units = new Map<string, string[]>();
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir).sort()) {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (/\.(service|timer|path|socket|mount|target)$/.test(entry)) {
+        const targets = installTargets(readText(full));
+        if (targets !== null) units.set(entry, targets);
+      }
+    }
+  };
+  walk(deviceScripts);
+  return units;
+}
+
+/** Units the flake's modules enable (`systemd.<kind>.<name>.wantedBy|requiredBy = [ … ]`), with their targets. */
+export function flakeEnabledUnits(files: string[]): Map<string, string[]> {
+  const units = new Map<string, string[]>();
+  for (const file of files) {
+    for (const b of optionBindings(readText(file))) {
+      const m = /^systemd\.(services|timers|paths|sockets)\.([\w-]+)\.(wantedBy|requiredBy)$/.exec(b.path);
+      if (m?.[1] === undefined || m[2] === undefined) continue;
+      const unit = `${m[2]}.${UNIT_SUFFIX[m[1]] ?? ''}`;
+      units.set(unit, [...(units.get(unit) ?? []), ...b.strings].sort());
+    }
+  }
+  return units;
+}
+
+/**
+ * Units the flake enables only behind a non-default option, and the test gateway (which has no
+ * such option) never: they ship without an [Install] section.
+ */
+const FLAKE_ONLY_BY_OPTION: Record<string, string> = {
+  'rauc-hawkbit-updater.service': 'rk64.updates.method = "hawkbit" (default "poll": os-upgrade.timer)',
+};
 
 /**
  * What a NixOS module file writes itself instead of pointing at a shipped file: multi-line text,
@@ -193,6 +254,45 @@ describe('flake Nix files', () => {
     }
     expect(count).toBeGreaterThan(10);
     expect(missing).toEqual([]);
+  });
+
+  it('enable exactly the device-scripts units the test gateway enables, for the same targets', () => {
+    const gateway = gatewayEnabledUnits(join(repoRoot, 'device-scripts'));
+    const flake = flakeEnabledUnits(moduleFiles(flakeDir).filter((f) => f.includes('/flake/modules/')));
+    expect(gateway.size).toBeGreaterThan(8);
+    const differences: string[] = [];
+    for (const [unit, targets] of gateway) {
+      const wired = flake.get(unit);
+      if (wired === undefined) differences.push(`${unit}: enabled on the test gateway (${targets.join(' ')}), not by the flake`);
+      else if (wired.join(' ') !== targets.join(' '))
+        differences.push(`${unit}: test gateway ${targets.join(' ')}, flake ${wired.join(' ')}`);
+    }
+    for (const [unit, targets] of flake) {
+      if (gateway.has(unit) || unit in FLAKE_ONLY_BY_OPTION) continue;
+      differences.push(`${unit}: enabled by the flake (${targets.join(' ')}), not on the test gateway`);
+    }
+    expect(differences).toEqual([]);
+    // An exception stays one only while the test gateway really leaves the unit off.
+    for (const unit of Object.keys(FLAKE_ONLY_BY_OPTION)) {
+      expect(gateway.has(unit), unit).toBe(false);
+      expect(flake.has(unit), unit).toBe(true);
+    }
+  });
+
+  it('reads [Install] targets as systemctl enable does', () => {
+    expect(installTargets('[Unit]\nWantedBy=no.target\n[Service]\nExecStart=/x\n')).toBeNull();
+    expect(installTargets('[Install]\nWantedBy=b.target a.target\nRequiredBy=c.target\n')).toEqual([
+      'a.target',
+      'b.target',
+      'c.target',
+    ]);
+  });
+
+  it('installs every tmpfiles entry file device-scripts ships', () => {
+    const wired = moduleFiles(flakeDir).flatMap((f) => packageRefs(readText(f)));
+    const shipped = readdirSync(join(repoRoot, 'device-scripts/tmpfiles.d')).filter((f) => f.endsWith('.conf'));
+    expect(shipped.length).toBeGreaterThan(0);
+    for (const name of shipped) expect(wired, name).toContain(`/lib/tmpfiles.d/${name}`);
   });
 
   it('enable only units the package ships', () => {

@@ -25,6 +25,15 @@ describe(title, () => {
     const before = await gw.status();
     expect(before.rauc?.bootedSlot).toBe('A');
     expect(before.versions.os).toBe('1');
+    // Slot A's kernel command line, without what boot.scr sets per slot.
+    const perSlot = /^(root|rauc\.slot)=/;
+    const commandLine = async (): Promise<string[]> =>
+      (await gw.sshOk('cat /proc/cmdline')).stdout
+        .trim()
+        .split(/\s+/)
+        .filter((a) => !perSlot.test(a));
+    const onA = await commandLine();
+    expect(onA).toContain('net.ifnames=0');
 
     const v2 = variants.bundles.v2;
     server.serveFile('bundles/v2.raucb', v2.path);
@@ -62,6 +71,8 @@ describe(title, () => {
     const onTrial = await gw.status();
     expect(onTrial.rauc?.bootedSlot).toBe('B');
     expect(onTrial.versions.os).toBe('2');
+    // The bundle's boot image carries the image's kernel-params.txt: B boots with A's command line.
+    expect(await commandLine()).toEqual(onA);
 
     const health = await gw.waitForHealth(600_000);
     const confirmed = Date.now();

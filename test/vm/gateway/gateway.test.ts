@@ -142,7 +142,10 @@ describe('test gateway', () => {
     }
   });
 
-  it('a DHCP client on the LAN gets a lease from the gateway, and status lists it', async () => {
+  it('a DHCP client on the LAN gets a lease from the gateway (dnsmasq from the shipped unit), and status lists it', async () => {
+    const dnsmasq = await shippedDaemon('rk64-dnsmasq.service', 'dnsmasq.service');
+    expect(dnsmasq.user).toBe('dnsmasq');
+    expect(dnsmasq.argv).toContain('--conf-file=/etc/rk64/dnsmasq.conf');
     const dir = await mkdtemp(join(tmpdir(), 'rk64-gw-dhcp-'));
     try {
       const { netns, lanInterface, lanMac } = gateway.state;
@@ -286,6 +289,31 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A daemon as the gateway runs it from a shipped unit (device-scripts/systemd, the unit NixOS runs
+ * too): the unit is active from the installed file, the distribution's own unit for the same
+ * daemon is masked, and its main process's command line and user are returned.
+ */
+async function shippedDaemon(
+  unit: string,
+  distributionUnit: string,
+): Promise<{ argv: string[]; user: string }> {
+  const shown = (await gateway.sshOk(`systemctl show -p ActiveState -p FragmentPath -p MainPID ${unit}`))
+    .stdout;
+  expect(shown).toMatch(/^ActiveState=active$/m);
+  // The installed file (Debian's systemd names /usr/lib/systemd/system by its merged-/usr alias /lib).
+  expect(shown).toMatch(
+    new RegExp(`^FragmentPath=(/usr)?/lib/systemd/system/${unit.replace(/\./g, '\\.')}$`, 'm'),
+  );
+  const pid = /^MainPID=([1-9]\d*)$/m.exec(shown)?.[1];
+  expect(pid, shown).toBeDefined();
+  const argv = (await gateway.sshOk(`cat /proc/${pid}/cmdline`)).stdout.split('\0').filter(Boolean);
+  const user = (await gateway.sshOk(`ps -o user= -p ${pid}`)).stdout.trim();
+  const distribution = await gateway.ssh(`systemctl is-enabled ${distributionUnit}`);
+  expect(distribution.stdout.trim()).toBe('masked');
+  return { argv, user };
+}
+
 /** HTTP body from URL (curl, optionally inside a network namespace), or null when nothing answers. */
 async function httpBody(url: string, netns?: string): Promise<string | null> {
   const curl = ['curl', '-sS', '--max-time', '20', url];
@@ -317,7 +345,11 @@ async function checkRootfsLink(): Promise<void> {
 async function checkChronySync(): Promise<void> {
   const timesyncd = (await gateway.sshOk('systemctl show -p ActiveState systemd-timesyncd')).stdout.trim();
   expect(timesyncd).not.toBe('ActiveState=active');
-  expect((await gateway.sshOk('systemctl is-active chrony.service')).stdout.trim()).toBe('active');
+  const chronyd = await shippedDaemon('rk64-chronyd.service', 'chrony.service');
+  expect(chronyd.user).toBe('_chrony');
+  expect(chronyd.argv.slice(-2)).toEqual(['-f', '/etc/rk64/chrony.conf']);
+  // Its run-time directory (the command socket `chronyc add server` needs) belongs to that user.
+  expect((await gateway.sshOk('stat -c %U /run/chrony')).stdout.trim()).toBe('_chrony');
   // A real chronyd on the host, serving its clock (-x: it never sets the host's clock) on a
   // loopback port that the gateway reaches as 10.0.2.2 through QEMU's user networking.
   const dir = await mkdtemp(join(tmpdir(), 'rk64-gw-ntp-'));
@@ -459,7 +491,7 @@ describe('test gateway: the production wiring (device-scripts) at run time', () 
     await checkRootfsLink();
   });
 
-  it('chronyd (not timesyncd) keeps the time: its client syncs from a time server on the WAN side', async () => {
+  it('chronyd (not timesyncd) from the shipped unit keeps the time: its client syncs from a time server on the WAN side', async () => {
     await checkChronySync();
   });
 
