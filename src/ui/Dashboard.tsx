@@ -9,7 +9,7 @@ import { footerHints, visibleBindings } from '../core/keybindings.js';
 import {
   ConfirmDialog,
   HelpScreen,
-  InstallPrompt,
+  PromptDialog,
   Line,
   PanelView,
   RowText,
@@ -89,7 +89,14 @@ export function DashboardView({
         )}
       </Box>
       {state.overlay.kind === 'confirm' && <ConfirmDialog text={state.overlay.text} theme={theme} />}
-      {state.overlay.kind === 'prompt-install' && <InstallPrompt value={state.overlay.value} theme={theme} />}
+      {state.overlay.kind === 'prompt' && (
+        <PromptDialog
+          question={state.overlay.prompt.question}
+          value={state.overlay.value}
+          error={state.overlay.error}
+          theme={theme}
+        />
+      )}
       {state.overlay.kind === 'running' && (
         <RunningAction
           action={state.overlay.action}

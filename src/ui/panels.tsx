@@ -4,7 +4,9 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 
-import { actionTitle, formatBytes, type ActionEvent, type GatewayAction } from '../core/actions.js';
+import { actionTitle, type GatewayAction } from '../core/actions/catalogue.js';
+import type { ActionEvent } from '../core/actions/run.js';
+import { formatBytes } from '../core/format.js';
 import type { Panel, PanelRow } from '../core/dashboard/view.js';
 import type { KeyBinding } from '../core/keybindings.js';
 import { toneStyle, type Theme } from './theme.js';
@@ -71,11 +73,22 @@ export function ConfirmDialog({ text, theme }: { text: string; theme: Theme }) {
   );
 }
 
-export function InstallPrompt({ value, theme }: { value: string; theme: Theme }) {
+export function PromptDialog({
+  question,
+  value,
+  error,
+  theme,
+}: {
+  question: string;
+  value: string;
+  error: string | null;
+  theme: Theme;
+}) {
   return (
     <Box flexDirection="column" borderStyle={theme.colors ? 'round' : 'classic'} paddingX={1}>
-      <Text>Bundle to install (local .raucb path or https URL), Enter to continue, Esc to cancel:</Text>
+      <Text>{question}</Text>
       <Text bold={theme.colors}>{`> ${value}_`}</Text>
+      {error !== null && <Text {...toneStyle(theme, 'bad')}>{error}</Text>}
     </Box>
   );
 }

@@ -44,6 +44,11 @@ export interface BootState {
   nextBootSlot: SlotName | null;
   /** `_RUT_OH_` is 1: the next boot starts a root autologin on the serial console. */
   breakGlass: boolean;
+  /**
+   * The boot attempts a slot gets back when it is marked good: RAUC's `boot-attempts` in its
+   * system.conf. Null when not set there or not reported (a gateway older than this field).
+   */
+  maxAttempts: number | null;
 }
 
 export interface WatchdogStatus {
@@ -86,6 +91,11 @@ export interface SshOnWanStatus {
    * by the gateway's clock); null when closed, open without a deadline, or not reported.
    */
   expiresAt: string | null;
+  /**
+   * The WAN interface SSH on WAN opens (the Name= of the gateway's WAN .network, as rk64-action
+   * uses it); null when the gateway cannot tell or does not report it.
+   */
+  wanInterface: string | null;
 }
 
 export type HealthState = 'not-run' | 'running' | 'passed' | 'failed' | 'skipped';

@@ -1,7 +1,7 @@
 // SSH on the WAN with a deadline (`rk64-action ssh-wan on --for`): the time left, judged by the
 // gateway's own clock (its collectedAt), never the console's, so a skewed laptop clock cannot
 // make a deadline look later or earlier than the gateway will act on it.
-import { formatDuration } from '../actions.js';
+import { formatDuration } from '../format.js';
 import type { GatewayStatus } from './schema.js';
 
 /** "closes in 29 min 58 s", "deadline passed", or null when there is no (readable) deadline. */

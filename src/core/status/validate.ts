@@ -138,6 +138,7 @@ function bootState(value: unknown, path: string): BootState {
     },
     nextBootSlot: nullable(o.nextBootSlot, `${path}.nextBootSlot`, slotName),
     breakGlass: bool(o.breakGlass, `${path}.breakGlass`),
+    maxAttempts: counter(o.maxAttempts, `${path}.maxAttempts`),
   });
 }
 
@@ -179,6 +180,7 @@ function sshOnWan(value: unknown, path: string): SshOnWanStatus {
     enabled: bool(o.enabled, `${path}.enabled`),
     firewallAllows: nullable(o.firewallAllows, `${path}.firewallAllows`, bool),
     expiresAt: nullable(o.expiresAt, `${path}.expiresAt`, str),
+    wanInterface: nullable(o.wanInterface, `${path}.wanInterface`, str),
   });
 }
 

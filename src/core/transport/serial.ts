@@ -149,6 +149,7 @@ export async function connectSerial(
 export class SerialTransport implements Transport {
   readonly kind = 'serial' as const;
   readonly description: string;
+  readonly baud: number;
   private raw = '';
   private readonly decoder = new StringDecoder('utf8');
   private listeners = new Set<() => void>();
@@ -164,6 +165,7 @@ export class SerialTransport implements Transport {
     private readonly options: SerialOptions,
   ) {
     this.description = `serial:${target.path}@${target.baud}`;
+    this.baud = target.baud;
     port.on('data', (data: Buffer) => {
       this.received += data.length;
       this.lastDataAt = Date.now();

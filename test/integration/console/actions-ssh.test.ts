@@ -2,7 +2,8 @@
 // rk64-action: SSH-on-WAN on and off changes the firewall loaded in the gateway's namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readLastAction, runAction } from '../../../src/core/actions.js';
+import { readLastAction } from '../../../src/core/actions/last-action.js';
+import { runAction } from '../../../src/core/actions/run.js';
 import type { Transport } from '../../../src/core/transport/transport.js';
 import { startLoopbackGateway, type LoopbackGateway } from '../../lib/console-gateway.js';
 
@@ -28,8 +29,13 @@ async function wanSshRule(): Promise<boolean> {
 describe('actions against the loopback gateway', () => {
   it('ssh-wan on adds the WAN SSH rule; off removes it', async () => {
     expect(await wanSshRule()).toBe(false);
-    const on = await runAction(transport, { kind: 'ssh-wan', enable: true });
-    expect(on).toEqual({ ok: true, message: 'SSH on the WAN port is now on.', offerReboot: false });
+    const on = await runAction(transport, { kind: 'ssh-wan', enable: true, duration: '30m' });
+    expect(on).toEqual({
+      ok: true,
+      message: 'SSH on the WAN port is now on; the gateway closes it by itself in 30 min 0 s.',
+      offerReboot: false,
+      downgrade: null,
+    });
     expect(await wanSshRule()).toBe(true);
     const off = await runAction(transport, { kind: 'ssh-wan', enable: false });
     expect(off.ok).toBe(true);
@@ -41,7 +47,11 @@ describe('actions against the loopback gateway', () => {
   });
 
   it('a missing bundle path fails with the gateway’s reason', async () => {
-    const outcome = await runAction(transport, { kind: 'install', source: 'https://127.0.0.1:1/none.raucb' });
+    const outcome = await runAction(transport, {
+      kind: 'install',
+      source: 'https://127.0.0.1:1/none.raucb',
+      allowDowngrade: false,
+    });
     expect(outcome.ok).toBe(false);
     expect(outcome.message).toMatch(/download failed/);
   });
