@@ -12,7 +12,7 @@ import type { FleetResult } from '../core/fleet.js';
 import type { GatewayStatus } from '../core/status/schema.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
-import { parseJump } from '../core/target.js';
+import { parseJump, targetErrorLine } from '../core/target.js';
 import type { CliCommand, GlobalArgs } from './command.js';
 import { parseHotPath } from './command.js';
 import { breakGlassCommand } from './break-glass.js';
@@ -108,10 +108,10 @@ async function statusCommand(
           : renderStatusText(printable(name), shown(result.value), { color }),
       );
     } else {
-      io.stderr.write(`rk64: ${printable(name)}: ${result.error.toLine()}\n`);
+      io.stderr.write(`rk64: ${printable(targetErrorLine(result.target, result.error.toLine()))}\n`);
       writeStack(result.error, args, io);
       if (json) io.stdout.write(`${JSON.stringify({ target: name, error: errorJson(result.error) })}\n`);
-      else io.stdout.write(`${printable(name)}: ${result.error.message}\n`);
+      else io.stdout.write(`${printable(targetErrorLine(result.target, result.error.message))}\n`);
     }
   });
   return fleetExitCode(results);

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { SerialPort } from 'serialport';
 import { Rk64Error } from '../errors.js';
-import type { SerialTarget } from '../target.js';
+import { targetLabel, type SerialTarget } from '../target.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
@@ -164,7 +164,7 @@ export class SerialTransport implements Transport {
     private readonly port: SerialPort,
     private readonly options: SerialOptions,
   ) {
-    this.description = `serial:${target.path}@${target.baud}`;
+    this.description = targetLabel(target);
     this.baud = target.baud;
     port.on('data', (data: Buffer) => {
       this.received += data.length;
