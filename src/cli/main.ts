@@ -148,6 +148,22 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
       return statusCommand(command.targets, command.json, command.parallel, command.args, io);
     case 'tui':
       return tuiCommand(command.target, command, command.args, io);
+    case 'action': {
+      // Loaded on demand: `rk64 status` never evaluates the action runners.
+      const { parseActionWords, runActionCommand } = await import('./action.js');
+      const action = parseActionWords(command.words, {
+        ...(command.for !== undefined ? { for: command.for } : {}),
+        allowDowngrade: command.allowDowngrade,
+      });
+      const [target] = await resolveTargets([command.target], command.args, io);
+      if (!target) throw new Rk64Error('usage', 'rk64 action needs one TARGET');
+      const transport = await openTransport(target, await connectOptionsFor(command.args, io));
+      try {
+        return await runActionCommand(transport, action, io);
+      } finally {
+        await transport.close();
+      }
+    }
     case 'break-glass': {
       const [target] = await resolveTargets([command.target], command.args, io);
       if (!target) throw new Rk64Error('usage', 'rk64 break-glass needs one TARGET');
