@@ -1,6 +1,6 @@
 // Generated parts of docs/console.md: the dashboard capture, the key table (from the one
 // keybinding table) and the exit codes (from src/core/errors.ts). `scripts/gen-console-docs`
-// rewrites them; test/unit/actions/docs.test.ts fails when the file is not current.
+// rewrites them; test/unit/ui/console-doc.test.ts fails when the file is not current.
 import { readFile, writeFile } from 'node:fs/promises';
 
 import { renderToString } from 'ink';
