@@ -109,6 +109,20 @@ rauc_failure_reason() {
   printf '%s\n' "$reason"
 }
 
+# rauc_boot_attempts: the boot attempts RAUC gives a slot it marks good (`boot-attempts` in the
+# [system] section of its system.conf: $RK64_RAUC_CONF, else $RK64_SYSCONFDIR/rauc/system.conf);
+# prints nothing when the file or the key is missing.
+rauc_boot_attempts() {
+  local conf=${RK64_RAUC_CONF:-$RK64_SYSCONFDIR/rauc/system.conf}
+  [[ -r $conf ]] || return 0
+  awk '/^[[:space:]]*\[/ { sys = ($0 ~ /^[[:space:]]*\[system\][[:space:]]*$/); next }
+    sys && /^[[:space:]]*boot-attempts[[:space:]]*=/ {
+      v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); sub(/[[:space:]]*$/, "", v)
+      if (v ~ /^[0-9][0-9]?[0-9]?[0-9]?$/) found = v + 0
+    }
+    END { if (found != "") print found }' "$conf"
+}
+
 # ---- Versions ----------------------------------------------------------------------------------
 # The version of the running system: the booted slot's bundle version (rauc status), else the
 # image's own IMAGE_VERSION (then VERSION_ID) from os-release, else 0. RK64_CURRENT_VERSION
@@ -270,4 +284,18 @@ ssh_wan_read() {
   else
     SSH_WAN_ERROR="$flag holds something other than nothing or expires=<epoch>: refused, SSH on WAN stays closed"
   fi
+}
+
+# wan_interface: the WAN interface: RK64_WAN_IF, else the Name= of the shipped WAN .network
+# ($RK64_WAN_NETWORK); fails when neither names one.
+: "${RK64_WAN_NETWORK:=$RK64_SYSCONFDIR/systemd/network/10-rk64-wan.network}"
+wan_interface() {
+  if [[ -n ${RK64_WAN_IF:-} ]]; then
+    printf '%s\n' "$RK64_WAN_IF"
+    return
+  fi
+  local name
+  name=$(sed -n 's/^[[:space:]]*Name[[:space:]]*=[[:space:]]*\([A-Za-z0-9_.-]\{1,15\}\)[[:space:]]*$/\1/p' "$RK64_WAN_NETWORK" 2>/dev/null | head -n 1)
+  [[ -n $name ]] || return 1
+  printf '%s\n' "$name"
 }

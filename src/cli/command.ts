@@ -24,7 +24,16 @@ export interface GlobalArgs {
 export type CliCommand =
   | { name: 'status'; targets: string[]; json: boolean; parallel: number; args: GlobalArgs }
   | { name: 'tui'; target: string; batch: boolean; json: boolean; readOnly: boolean; args: GlobalArgs }
-  | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs };
+  | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs }
+  | {
+      name: 'action';
+      target: string;
+      /** The action and its argument, e.g. ['ssh-wan', 'on'] (src/cli/action.ts). */
+      words: string[];
+      for?: string;
+      allowDowngrade: boolean;
+      args: GlobalArgs;
+    };
 
 /**
  * Gateways queried at once by `rk64 status`. Each query is one SSH connection and one command,

@@ -13,7 +13,7 @@ import type { GatewayStatus } from '../core/status/schema.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import { statusJson } from '../core/status/validate.js';
 import type { Target } from '../core/target.js';
-import { parseJump } from '../core/target.js';
+import { parseJump, targetErrorLine } from '../core/target.js';
 import type { CliCommand, GlobalArgs } from './command.js';
 import { parseHotPath } from './command.js';
 import { breakGlassCommand } from './break-glass.js';
@@ -109,10 +109,10 @@ async function statusCommand(
           : renderStatusText(printable(name), shown(result.value), { color }),
       );
     } else {
-      io.stderr.write(`rk64: ${printable(name)}: ${result.error.toLine()}\n`);
+      io.stderr.write(`rk64: ${printable(targetErrorLine(result.target, result.error.toLine()))}\n`);
       writeStack(result.error, args, io);
       if (json) io.stdout.write(`${JSON.stringify({ target: name, error: errorJson(result.error) })}\n`);
-      else io.stdout.write(`${printable(name)}: ${result.error.message}\n`);
+      else io.stdout.write(`${printable(targetErrorLine(result.target, result.error.message))}\n`);
     }
   });
   return fleetExitCode(results);
@@ -149,6 +149,22 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
       return statusCommand(command.targets, command.json, command.parallel, command.args, io);
     case 'tui':
       return tuiCommand(command.target, command, command.args, io);
+    case 'action': {
+      // Loaded on demand: `rk64 status` never evaluates the action runners.
+      const { parseActionWords, runActionCommand } = await import('./action.js');
+      const action = parseActionWords(command.words, {
+        ...(command.for !== undefined ? { for: command.for } : {}),
+        allowDowngrade: command.allowDowngrade,
+      });
+      const [target] = await resolveTargets([command.target], command.args, io);
+      if (!target) throw new Rk64Error('usage', 'rk64 action needs one TARGET');
+      const transport = await openTransport(target, connectOptionsFor(command.args, io));
+      try {
+        return await runActionCommand(transport, action, io);
+      } finally {
+        await transport.close();
+      }
+    }
     case 'break-glass': {
       const [target] = await resolveTargets([command.target], command.args, io);
       if (!target) throw new Rk64Error('usage', 'rk64 break-glass needs one TARGET');

@@ -8,6 +8,7 @@ import { Rk64Error } from '../core/errors.js';
 import { DEFAULT_BAUD, parseBaud } from '../core/target.js';
 import type { CliCommand, GlobalArgs } from './command.js';
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_S } from './command.js';
+import { ACTION_USAGE } from './action.js';
 
 const EPILOG = `TARGET is one of:
   ssh://[user@]host[:port]     SSH (user defaults to root, port to 22)
@@ -132,7 +133,26 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
             describe: 'seconds to wait for U-Boot while you power-cycle the gateway',
           }),
     )
-    .demandCommand(1, 'give a command: status, tui or break-glass')
+    .command(
+      'action <target> <words..>',
+      `run one action on a gateway without asking (for scripts); ACTION is one of: ${ACTION_USAGE}`,
+      (y) =>
+        y
+          .positional('target', { type: 'string', demandOption: true })
+          .positional('words', { type: 'string', array: true, describe: 'ACTION and its argument' })
+          .option('for', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              'ssh-wan on: how long SSH on the WAN stays open before the gateway closes it by itself (N, Ns, Nm, Nmin or Nh; 1 s to 7 days)',
+          })
+          .option('allow-downgrade', {
+            type: 'boolean',
+            default: false,
+            describe: 'install: install a bundle that is not newer than the running system',
+          }),
+    )
+    .demandCommand(1, 'give a command: status, tui, action or break-glass')
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
@@ -152,6 +172,9 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
     batch?: boolean;
     'read-only'?: boolean;
     wait?: number;
+    words?: (string | number)[];
+    for?: string;
+    'allow-downgrade'?: boolean;
   };
   if (a.help === true || a.version === true) return undefined;
   switch (a._[0]) {
@@ -174,6 +197,15 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
       };
     case 'break-glass':
       return { name: 'break-glass', target: String(a.target), wait: a.wait ?? 120, args: a };
+    case 'action':
+      return {
+        name: 'action',
+        target: String(a.target),
+        words: (a.words ?? []).map(String),
+        ...(a.for !== undefined ? { for: String(a.for) } : {}),
+        allowDowngrade: a['allow-downgrade'] ?? false,
+        args: a,
+      };
     default:
       return undefined;
   }

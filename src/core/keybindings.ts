@@ -2,39 +2,43 @@
 // the help screen (`?`), the footer hints and the key table in docs/console.md
 // (scripts/gen-console-docs rewrites it; test/unit/docs/console-doc.test.ts checks it is current).
 
-export type BindingId =
-  | 'help'
-  | 'refresh'
-  | 'last-action'
+/** Keys that change the gateway: each asks for an action of the catalogue (src/core/actions/catalogue.ts). */
+export type ActionBindingId =
   | 'mark-good-booted'
   | 'mark-good-other'
   | 'mark-bad-booted'
   | 'mark-bad-other'
   | 'ssh-wan-toggle'
   | 'install'
-  | 'reboot'
-  | 'quit'
-  | 'confirm'
-  | 'cancel';
+  | 'reboot';
+
+/** Keys that only steer the console. */
+export type ControlBindingId = 'help' | 'refresh' | 'last-action' | 'quit' | 'confirm' | 'cancel';
+
+export type BindingId = ActionBindingId | ControlBindingId;
 
 /** Where a binding applies: the dashboard itself, or a confirmation / prompt dialog. */
 export type BindingScope = 'dashboard' | 'dialog';
 
-export interface KeyBinding {
-  id: BindingId;
+interface BindingFields {
   /** The input character(s) that trigger it; `escape` and `return` name those keys. */
   keys: readonly string[];
   /** As shown in the help screen, the footer and the docs. */
   label: string;
   description: string;
-  /** Changes the gateway: asks for confirmation first and is hidden in read-only mode. */
-  dangerous: boolean;
-  /** Shown (and accepted) in read-only mode. */
-  visibleReadOnly: boolean;
   /** Shown in the footer hints (the help screen lists every binding). */
   footer: boolean;
   scope: BindingScope;
 }
+
+/**
+ * `dangerous`: the key changes the gateway. The dispatcher asks to confirm every dangerous key the
+ * same way, and in read-only mode a dangerous key is neither shown nor accepted. Nothing else
+ * decides either.
+ */
+export type KeyBinding =
+  | (BindingFields & { id: ActionBindingId; dangerous: true })
+  | (BindingFields & { id: ControlBindingId; dangerous: false });
 
 export const KEY_BINDINGS: readonly KeyBinding[] = [
   {
@@ -43,7 +47,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: '?',
     description: 'Show or hide this help',
     dangerous: false,
-    visibleReadOnly: true,
     footer: true,
     scope: 'dashboard',
   },
@@ -53,7 +56,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'r',
     description: 'Refresh now (one rk64-status round trip)',
     dangerous: false,
-    visibleReadOnly: true,
     footer: true,
     scope: 'dashboard',
   },
@@ -63,7 +65,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'l',
     description: "Show the outcome of the gateway's last install (rk64-action last)",
     dangerous: false,
-    visibleReadOnly: true,
     footer: false,
     scope: 'dashboard',
   },
@@ -73,7 +74,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'g',
     description: 'Mark the booted slot good (confirms an update)',
     dangerous: true,
-    visibleReadOnly: false,
     footer: true,
     scope: 'dashboard',
   },
@@ -83,7 +83,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'G',
     description: 'Mark the other slot good',
     dangerous: true,
-    visibleReadOnly: false,
     footer: false,
     scope: 'dashboard',
   },
@@ -93,7 +92,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'b',
     description: 'Mark the booted slot bad (the next boot falls back to the other slot)',
     dangerous: true,
-    visibleReadOnly: false,
     footer: true,
     scope: 'dashboard',
   },
@@ -103,7 +101,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'B',
     description: 'Mark the other slot bad',
     dangerous: true,
-    visibleReadOnly: false,
     footer: false,
     scope: 'dashboard',
   },
@@ -113,7 +110,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'w',
     description: 'Turn SSH on the WAN port on or off',
     dangerous: true,
-    visibleReadOnly: false,
     footer: true,
     scope: 'dashboard',
   },
@@ -123,7 +119,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'i',
     description: 'Install a bundle: upload it, install it into the other slot, offer a reboot',
     dangerous: true,
-    visibleReadOnly: false,
     footer: true,
     scope: 'dashboard',
   },
@@ -133,7 +128,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'R',
     description: 'Reboot the gateway',
     dangerous: true,
-    visibleReadOnly: false,
     footer: true,
     scope: 'dashboard',
   },
@@ -143,7 +137,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'q',
     description: 'Quit (a running install continues on the gateway)',
     dangerous: false,
-    visibleReadOnly: true,
     footer: true,
     scope: 'dashboard',
   },
@@ -153,7 +146,6 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'y',
     description: 'Confirm the action named in the dialog',
     dangerous: false,
-    visibleReadOnly: true,
     footer: false,
     scope: 'dialog',
   },
@@ -163,16 +155,20 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     label: 'n / Esc',
     description: 'Cancel the dialog; nothing changes',
     dangerous: false,
-    visibleReadOnly: true,
     footer: false,
     scope: 'dialog',
   },
 ];
 
+/** Shown and accepted in read-only mode: every key that does not change the gateway. */
+export function availableReadOnly(b: KeyBinding): boolean {
+  return !b.dangerous;
+}
+
 /** Bindings a user can see (and use) in the given mode. */
 export function visibleBindings(readOnly: boolean, scope?: BindingScope): KeyBinding[] {
   return KEY_BINDINGS.filter(
-    (b) => (!readOnly || b.visibleReadOnly) && (scope === undefined || b.scope === scope),
+    (b) => (!readOnly || availableReadOnly(b)) && (scope === undefined || b.scope === scope),
   );
 }
 
@@ -212,7 +208,7 @@ export function keyTableMarkdown(): string {
   const rows = KEY_BINDINGS.map(
     (b) =>
       `| \`${b.label}\` | ${b.scope} | ${b.description} | ${b.dangerous ? 'yes' : 'no'} | ${
-        b.visibleReadOnly ? 'yes' : 'no'
+        availableReadOnly(b) ? 'yes' : 'no'
       } |`,
   );
   return [

@@ -35,6 +35,32 @@ export interface SerialTarget {
 
 export type Target = SshTarget | SerialTarget;
 
+/** `user@host:port` (an IPv6 host in brackets). */
+export function endpointAddress(e: SshEndpoint): string {
+  return `${e.user}@${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`;
+}
+
+/**
+ * How the console names the place it talks to, in every message of its transports:
+ * `ssh://user@host:port` or `serial:/dev/ttyX@baud`. Messages start with it, so a line that
+ * already starts with it needs no other name in front.
+ */
+export function targetLabel(target: SshEndpoint | Target): string {
+  if ('kind' in target && target.kind === 'serial') return `serial:${target.path}@${target.baud}`;
+  return `ssh://${endpointAddress(target)}`;
+}
+
+/**
+ * A transport's error line for one target, named once: the target's name first unless the line
+ * already starts with it, or with the same place spelled out in full (a target given as
+ * `ssh://host` reports as `ssh://root@host:22`); a profile name always comes first.
+ */
+export function targetErrorLine(target: Target, line: string): string {
+  const literal = /^(?:ssh:\/\/|serial:)/.test(target.name);
+  const named = line.startsWith(`${target.name}:`) || (literal && line.startsWith(`${targetLabel(target)}`));
+  return named ? line : `${target.name}: ${line}`;
+}
+
 const VALID_BAUDS = new Set([
   9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000,
   2000000, 2500000, 3000000, 3500000, 4000000,

@@ -7,7 +7,7 @@ import type { DashboardController, DashboardState } from '../core/dashboard/cont
 import { layoutPanels, PANEL_GAP, wrapText } from '../core/dashboard/layout.js';
 import { connectionLine, identityLine, panels, versionsLine, type PanelRow } from '../core/dashboard/view.js';
 import { footerHints, visibleBindings } from '../core/keybindings.js';
-import { ConfirmDialog, INSTALL_PROMPT, InstallPrompt, RunningAction } from './dialogs.js';
+import { ConfirmDialog, PromptDialog, RunningAction } from './dialogs.js';
 import { HelpScreen } from './help.js';
 import { Line, PanelView, RowText, titleText } from './panel.js';
 import type { Theme } from './theme.js';
@@ -62,8 +62,13 @@ function dialogHeight(state: DashboardState, columns: number): number {
   switch (state.overlay.kind) {
     case 'confirm':
       return 2 + wrapped(state.overlay.text) + 1;
-    case 'prompt-install':
-      return 2 + wrapped(INSTALL_PROMPT) + wrapped(`> ${state.overlay.value}_`);
+    case 'prompt':
+      return (
+        2 +
+        wrapped(state.overlay.prompt.question) +
+        wrapped(`> ${state.overlay.value}_`) +
+        (state.overlay.error === null ? 0 : wrapped(state.overlay.error))
+      );
     case 'running':
       return 2 + 1 + wrapped(state.overlay.text) + 1;
     case 'help':
@@ -132,7 +137,14 @@ export function DashboardView({
         )}
       </Box>
       {state.overlay.kind === 'confirm' && <ConfirmDialog text={state.overlay.text} theme={theme} />}
-      {state.overlay.kind === 'prompt-install' && <InstallPrompt value={state.overlay.value} theme={theme} />}
+      {state.overlay.kind === 'prompt' && (
+        <PromptDialog
+          question={state.overlay.prompt.question}
+          value={state.overlay.value}
+          error={state.overlay.error}
+          theme={theme}
+        />
+      )}
       {state.overlay.kind === 'running' && (
         <RunningAction
           action={state.overlay.action}

@@ -1,8 +1,9 @@
-// The dialogs below the panels: confirming a dangerous action, asking for a bundle to install,
-// and an action running with its progress.
+// The dialogs below the panels: confirming a dangerous action, asking a question (a bundle to
+// install, how long SSH stays open on the WAN) and an action running with its progress.
 import { Box, Text } from 'ink';
 
-import { actionTitle, type ActionEvent, type GatewayAction } from '../core/actions.js';
+import { actionTitle, type GatewayAction } from '../core/actions/catalogue.js';
+import type { ActionEvent } from '../core/actions/run.js';
 import { formatBytes } from '../core/format.js';
 import { toneStyle, type Theme } from './theme.js';
 
@@ -15,14 +16,23 @@ export function ConfirmDialog({ text, theme }: { text: string; theme: Theme }) {
   );
 }
 
-export const INSTALL_PROMPT =
-  'Bundle to install (local .raucb path or https URL), Enter to continue, Esc to cancel:';
-
-export function InstallPrompt({ value, theme }: { value: string; theme: Theme }) {
+/** A question with the answer being typed, and why the last answer was refused. */
+export function PromptDialog({
+  question,
+  value,
+  error,
+  theme,
+}: {
+  question: string;
+  value: string;
+  error: string | null;
+  theme: Theme;
+}) {
   return (
     <Box flexDirection="column" borderStyle={theme.colors ? 'round' : 'classic'} paddingX={1}>
-      <Text>{INSTALL_PROMPT}</Text>
+      <Text>{question}</Text>
       <Text bold={theme.colors}>{`> ${value}_`}</Text>
+      {error !== null && <Text {...toneStyle(theme, 'bad')}>{error}</Text>}
     </Box>
   );
 }

@@ -105,6 +105,13 @@ export async function startLoopbackGateway(options: LoopbackGatewayOptions = {})
     ]) {
       await runNoInputOk('nsenter', [`--net=${netnsPath}`, '/usr/sbin/ip', ...args]);
     }
+    // The shipped WAN .network, where the gateway has it: rk64-status and rk64-action read the
+    // WAN interface's name from it.
+    mkdirSync(join(dir, 'etc/systemd/network'), { recursive: true });
+    copyFileSync(
+      join(deviceScripts, 'network/10-rk64-wan.network'),
+      join(dir, 'etc/systemd/network/10-rk64-wan.network'),
+    );
     // One DHCP client, in dnsmasq's lease file format (expiry epoch, MAC, IP, hostname, client id).
     const expiry = Math.floor(Date.now() / 1000) + 3600;
     writeFileSync(join(dir, 'dnsmasq.leases'), `${expiry} 02:00:00:aa:bb:01 172.20.30.101 plc-line1 *\n`);

@@ -48,6 +48,8 @@ export class FakeTransport implements Transport {
   constructor(
     readonly kind: TransportKind = 'ssh',
     readonly description = 'ssh://root@gw.test:22',
+    /** The line rate of a serial transport (Transport.baud). */
+    readonly baud?: number,
   ) {
     onTestFinished(() => this.verify());
   }

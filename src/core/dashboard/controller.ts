@@ -3,18 +3,19 @@
 // keybinding table, confirmations, and actions that block input while they run. The Ink UI
 // (src/ui/) subscribes to it and only renders; tests drive it with a real or fake Transport.
 import {
+  answerPrompt,
   describeAction,
-  describeLastAction,
-  readLastAction,
-  runAction,
-  type ActionEvent,
+  requestFor,
+  type ActionPrompt,
+  type ActionRequest,
   type GatewayAction,
-  type LastAction,
-} from '../actions.js';
+} from '../actions/catalogue.js';
+import { describeLastAction, readLastAction, type LastAction } from '../actions/last-action.js';
+import { runAction, type ActionEvent } from '../actions/run.js';
 import { Rk64Error } from '../errors.js';
 import { asRk64Error } from '../fleet.js';
 import { printableDeep, shown, type Shown } from '../printable.js';
-import { bindingFor, type BindingId } from '../keybindings.js';
+import { bindingFor, type ControlBindingId, type KeyBinding } from '../keybindings.js';
 import type { GatewayStatus } from '../status/schema.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -22,7 +23,8 @@ export type Overlay =
   | { kind: 'none' }
   | { kind: 'help' }
   | { kind: 'confirm'; action: GatewayAction; text: string }
-  | { kind: 'prompt-install'; value: string }
+  /** A question before the action can be named (a bundle, a duration); `error` says why the last answer was refused. */
+  | { kind: 'prompt'; prompt: ActionPrompt; value: string; error: string | null }
   | { kind: 'running'; action: GatewayAction; text: string; event: ActionEvent | null };
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -206,17 +208,47 @@ export class DashboardController {
         return;
       case 'confirm':
         return this.handleConfirmKey(key, overlay.action);
-      case 'prompt-install':
-        return this.handlePromptKey(key, overlay.value);
+      case 'prompt':
+        return this.handlePromptKey(key, overlay.prompt, overlay.value);
       case 'none': {
         const binding = bindingFor(key.input, 'dashboard', this.state.readOnly);
-        if (binding) this.dispatch(binding.id);
+        if (binding) this.dispatch(binding);
         return;
       }
     }
   }
 
-  private dispatch(id: BindingId): void {
+  /**
+   * Every dangerous key goes the same way: its catalogue request (a question first, or straight
+   * to the confirmation), and nothing runs before `y`. bindingFor() never returns one in read-only mode.
+   */
+  private dispatch(binding: KeyBinding): void {
+    if (binding.dangerous) {
+      return this.request(
+        requestFor(binding.id, {
+          status: this.state.status,
+          ...(this.options.bundlePath !== undefined ? { bundlePath: this.options.bundlePath } : {}),
+        }),
+      );
+    }
+    this.control(binding.id);
+  }
+
+  private request(request: ActionRequest): void {
+    switch (request.kind) {
+      case 'confirm':
+        return this.confirm(request.action);
+      case 'prompt':
+        return this.update({
+          overlay: { kind: 'prompt', prompt: request.prompt, value: request.prompt.initial, error: null },
+          notice: null,
+        });
+      case 'refuse':
+        return this.update({ notice: { level: 'error', text: request.reason } });
+    }
+  }
+
+  private control(id: ControlBindingId): void {
     switch (id) {
       case 'help':
         return this.update({ overlay: { kind: 'help' } });
@@ -228,27 +260,6 @@ export class DashboardController {
         return;
       case 'quit':
         return this.quit();
-      case 'mark-good-booted':
-        return this.confirm({ kind: 'mark', verdict: 'good', slot: 'booted' });
-      case 'mark-good-other':
-        return this.confirm({ kind: 'mark', verdict: 'good', slot: 'other' });
-      case 'mark-bad-booted':
-        return this.confirm({ kind: 'mark', verdict: 'bad', slot: 'booted' });
-      case 'mark-bad-other':
-        return this.confirm({ kind: 'mark', verdict: 'bad', slot: 'other' });
-      case 'ssh-wan-toggle': {
-        const current = this.state.status?.sshOnWan;
-        if (!current) {
-          return this.update({
-            notice: { level: 'error', text: 'SSH-on-WAN state is unknown; refresh (r) before toggling it' },
-          });
-        }
-        return this.confirm({ kind: 'ssh-wan', enable: !current.enabled });
-      }
-      case 'reboot':
-        return this.confirm({ kind: 'reboot' });
-      case 'install':
-        return this.update({ overlay: { kind: 'prompt-install', value: this.options.bundlePath ?? '' } });
       case 'confirm':
       case 'cancel':
         return; // dialog keys, handled by the dialog
@@ -279,31 +290,33 @@ export class DashboardController {
     }
   }
 
-  private handlePromptKey(key: KeyPress, value: string): void {
+  private handlePromptKey(key: KeyPress, prompt: ActionPrompt, value: string): void {
     if (key.escape) {
       this.update({
         overlay: { kind: 'none' },
         notice: { level: 'info', text: 'Cancelled; nothing changed.' },
       });
     } else if (key.return) {
-      this.submitInstall(value);
+      this.submitPrompt(prompt, value);
     } else if (key.backspace) {
-      this.update({ overlay: { kind: 'prompt-install', value: value.slice(0, -1) } });
+      this.update({ overlay: { kind: 'prompt', prompt, value: value.slice(0, -1), error: null } });
     } else if (key.input !== '' && !key.ctrl) {
       // A paste, or keys typed faster than they are read, arrive as one input that may hold the
       // line end: what comes before it is typed, the line end submits. Control characters never
       // reach the value (a CR in it would be written to the terminal as-is).
       const end = key.input.search(/[\r\n]/);
       const typed = (end === -1 ? key.input : key.input.slice(0, end)).replace(CONTROL_CHARACTERS, '');
-      if (end === -1) this.update({ overlay: { kind: 'prompt-install', value: value + typed } });
-      else this.submitInstall(value + typed);
+      if (end === -1) this.update({ overlay: { kind: 'prompt', prompt, value: value + typed, error: null } });
+      else this.submitPrompt(prompt, value + typed);
     }
   }
 
-  private submitInstall(value: string): void {
-    const source = value.trim();
-    if (source !== '') this.confirm({ kind: 'install', source });
-    else this.update({ overlay: { kind: 'prompt-install', value: '' } });
+  private submitPrompt(prompt: ActionPrompt, value: string): void {
+    const answer = answerPrompt(prompt, value);
+    if (answer === null) this.update({ overlay: { kind: 'prompt', prompt, value: '', error: null } });
+    else if ('error' in answer)
+      this.update({ overlay: { kind: 'prompt', prompt, value, error: answer.error } });
+    else this.confirm(answer.action);
   }
 
   private quit(): void {
@@ -347,7 +360,18 @@ export class DashboardController {
         now: this.now,
       });
       const notice: Notice = { level: outcome.ok ? 'ok' : 'error', text: outcome.message };
-      if (outcome.offerReboot) {
+      if (outcome.downgrade && action.kind === 'install' && !action.allowDowngrade) {
+        // Refused as a downgrade: forcing it is offered, with its own confirmation naming both versions.
+        const force: GatewayAction = { ...action, allowDowngrade: true, downgrade: outcome.downgrade };
+        this.update({
+          notice,
+          overlay: {
+            kind: 'confirm',
+            action: force,
+            text: describeAction(force, this.state.status, this.state.gateway),
+          },
+        });
+      } else if (outcome.offerReboot) {
         const reboot: GatewayAction = { kind: 'reboot' };
         this.update({
           notice,

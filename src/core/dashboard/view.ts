@@ -44,9 +44,6 @@ const PANEL_FIELDS: Record<Exclude<PanelId, 'notes'>, readonly string[]> = {
   leases: ['leases'],
 };
 
-/** The mark-good maximum of the boot counters (device-scripts/rauc/system.conf). */
-const MAX_BOOT_ATTEMPTS = 3;
-
 const row = (text: string, tone: Tone = 'normal'): PanelRow => ({ text, tone });
 
 /** Lays out cells in columns; the header row is dim. */
@@ -124,11 +121,14 @@ export function slotsPanel(status: Shown<GatewayStatus>): Panel {
   const booted = rauc.slots.find((s) => s.booted);
   const bootname = booted?.bootname ?? null;
   // mark-good resets the booted slot's counter to the maximum; below it, the boot is unconfirmed.
+  // The maximum is the gateway's (RAUC's boot-attempts); a gateway that does not report it is
+  // judged by RAUC's slot state alone.
   const left = bootname ? status.bootState?.attemptsLeft[bootname] : undefined;
+  const max = status.bootState?.maxAttempts ?? null;
   if (
     booted &&
     bootname &&
-    (booted.bootStatus !== 'good' || (typeof left === 'number' && left < MAX_BOOT_ATTEMPTS))
+    (booted.bootStatus !== 'good' || (typeof left === 'number' && max !== null && left < max))
   ) {
     rows.push(row(`slot ${bootname} runs but is not confirmed: press g once it works`, 'warn'));
   }
@@ -145,8 +145,9 @@ export function bootPanel(status: Shown<GatewayStatus>): Panel {
   const boot = status.bootState;
   if (!boot) return { id: 'boot', title: 'Boot counters', rows: unavailable(status, 'bootState') };
   const left = (n: number | null) => (n === null ? 'unset' : String(n));
+  const max = boot.maxAttempts;
   const tone = (n: number | null): Tone =>
-    n === null ? 'warn' : n === 0 ? 'bad' : n < MAX_BOOT_ATTEMPTS ? 'warn' : 'ok';
+    n === null ? 'warn' : n === 0 ? 'bad' : max === null ? 'normal' : n < max ? 'warn' : 'ok';
   return {
     id: 'boot',
     title: 'Boot counters',

@@ -14,7 +14,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { SerialPort } from 'serialport';
 import { Rk64Error } from '../errors.js';
 import { shellQuote } from '../shell.js';
-import type { SerialTarget } from '../target.js';
+import { targetLabel, type SerialTarget } from '../target.js';
 import { openSerialPort } from './serial-port.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
@@ -118,6 +118,7 @@ export async function connectSerial(
 export class SerialTransport implements Transport {
   readonly kind = 'serial' as const;
   readonly description: string;
+  readonly baud: number;
   private raw = '';
   private readonly decoder = new StringDecoder('utf8');
   private listeners = new Set<() => void>();
@@ -132,7 +133,8 @@ export class SerialTransport implements Transport {
     private readonly port: SerialPort,
     private readonly options: SerialOptions,
   ) {
-    this.description = `serial:${target.path}@${target.baud}`;
+    this.description = targetLabel(target);
+    this.baud = target.baud;
     port.on('data', (data: Buffer) => {
       this.received += data.length;
       this.lastDataAt = Date.now();

@@ -25,7 +25,7 @@ import {
   readKnownHosts,
   verifyHostKey,
 } from './ssh-known-hosts.js';
-import type { SshEndpoint, SshTarget } from '../target.js';
+import { endpointAddress, targetLabel, type SshEndpoint, type SshTarget } from '../target.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
@@ -67,10 +67,6 @@ const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
 
 function sshDir(env: NodeJS.ProcessEnv): string {
   return join(env.HOME ?? homedir(), '.ssh');
-}
-
-function describeEndpoint(e: SshEndpoint): string {
-  return `${e.user}@${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`;
 }
 
 /** Order host key algorithms so the server proves a key type we already know (as OpenSSH does). */
@@ -177,7 +173,7 @@ async function connectClient(
 ): Promise<SshClient> {
   const name = hostKeyName(endpoint.host, endpoint.port);
   const entries = await readKnownHosts(ctx.knownHostsPath);
-  const where = `ssh ${describeEndpoint(endpoint)}`;
+  const where = targetLabel(endpoint);
   let hostKeyError: Rk64Error | undefined;
 
   const hostVerifier = (key: Buffer, verify: (valid: boolean) => void): void => {
@@ -315,7 +311,7 @@ export async function connectSsh(target: SshTarget, options: SshOptions = {}): P
   if (keys.length === 0 && !agentUsable) {
     throw new Rk64Error(
       'auth',
-      `ssh ${describeEndpoint(target)}: no usable key (none of ${paths.join(', ')} and no ssh-agent)`,
+      `${targetLabel(target)}: no usable key (none of ${paths.join(', ')} and no ssh-agent)`,
       'pass --identity FILE or start ssh-agent and ssh-add a key',
     );
   }
@@ -331,7 +327,7 @@ export async function connectSsh(target: SshTarget, options: SshOptions = {}): P
   if (target.jump) {
     jumpClient = await connectClient(target.jump, ctx);
     try {
-      const channel = await forward(jumpClient, target, `ssh ${describeEndpoint(target.jump)}`);
+      const channel = await forward(jumpClient, target, targetLabel(target.jump));
       const client = await connectClient(target, ctx, channel);
       return new SshTransport(target, client, jumpClient);
     } catch (error) {
@@ -353,8 +349,7 @@ export class SshTransport implements Transport {
     private readonly client: SshClient,
     private readonly jump?: SshClient,
   ) {
-    this.description =
-      `ssh://${describeEndpoint(target)}` + (target.jump ? ` via ${describeEndpoint(target.jump)}` : '');
+    this.description = targetLabel(target) + (target.jump ? ` via ${endpointAddress(target.jump)}` : '');
     const onGone = (): void => {
       if (!this.closed && !this.lostError) {
         this.lostError = new Rk64Error(

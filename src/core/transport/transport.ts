@@ -52,6 +52,8 @@ export interface Transport {
   readonly kind: TransportKind;
   /** Human-readable: `ssh://op@10.8.0.5:22 via jump.example` or `serial:/dev/ttyUSB0@1500000`. */
   readonly description: string;
+  /** The line rate of a serial transport, in baud; undefined for SSH. */
+  readonly baud?: number;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   upload(localPath: string, remotePath: string, options?: UploadOptions): Promise<void>;
   close(): Promise<void>;

@@ -56,6 +56,8 @@ describe('rk64 status over several gateways', () => {
     const errors = r.stderr.trim().split('\n');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(new RegExp(`^rk64: ${deadUrl.replace(/[/.]/g, '\\$&')}: .*refused`, 'i'));
+    // The target is named once, not by the fleet and again by the transport.
+    expect(errors[0]?.match(/127\.0\.0\.1:\d+/g), errors[0]).toHaveLength(1);
   });
 
   it('text: every answering gateway printed, the failure named; exit 1', async () => {
@@ -66,6 +68,8 @@ describe('rk64 status over several gateways', () => {
     expect(r.stdout).toContain(b.url);
     expect(r.stdout).toContain('172.20.30.1/24');
     expect(r.stdout).toContain(`${deadUrl}: `);
+    const failure = r.stdout.split('\n').find((l) => l.startsWith(`${deadUrl}: `));
+    expect(failure?.match(/127\.0\.0\.1:\d+/g), failure).toHaveLength(1);
     expect(r.stderr).not.toContain(a.url);
   });
 

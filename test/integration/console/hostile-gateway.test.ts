@@ -147,7 +147,8 @@ describe('a hostile gateway in the dashboard (tmux, colours on)', () => {
     await pane.send('g');
     await pane.waitFor('Press y to confirm');
     await pane.send('y');
-    await pane.waitFor('rk64-action: refused');
+    // The command names rk64-action; the line of its stderr follows without its own prefix.
+    await pane.waitFor(/rk64-action mark-good booted failed \(exit \d+\): refused/);
     await expectCleanScreen();
   });
 

@@ -32,6 +32,9 @@ beforeAll(async () => {
       RK64_DATA: String(env.RK64_DATA),
       RK64_CONFIG_DIR: `${String(env.RK64_DATA)}/config`,
       RK64_RAUC_CONF: String(env.RK64_RAUC_CONF),
+      // The version the gateway runs: older than the bundle installed below, newer than the one
+      // it then refuses as a downgrade.
+      RK64_CURRENT_VERSION: '2026.11.0',
     },
   });
   const cli = [
@@ -75,7 +78,10 @@ describe('rk64 tui against the loopback gateway', () => {
   it('mark good: confirms, runs rk64-action, RAUC resets the boot counter', async () => {
     await pane.send('g');
     await pane.waitFor('Press y to confirm');
-    expect(flat(await pane.screen())).toContain(`Mark slot A (booted) good on ${gw.url}`);
+    const dialog = (await pane.screen()).replace(/[\s|]+/g, ' ');
+    expect(dialog).toContain(`Mark slot A (booted) good on ${gw.url}`);
+    // The attempts come from the gateway's RAUC system.conf (the shipped boot-attempts).
+    expect(dialog).toContain('its boot attempts go back to 3 and');
     await pane.send('y');
     await pane.waitFor('marked good');
     await pane.waitFor(/A left +3/);
@@ -83,14 +89,23 @@ describe('rk64 tui against the loopback gateway', () => {
     expect((await rauc.fwPrintenv()).BOOT_A_LEFT).toBe('3');
   });
 
-  it('SSH-on-WAN toggle shows up in the gateway’s firewall and on screen', async () => {
+  it('SSH-on-WAN toggle asks for the duration, shows up in the gateway’s firewall and on screen', async () => {
     expect(await wanSshRule()).toBe(false);
     await pane.send('w');
-    await pane.waitFor(`Turn SSH on the WAN port ON on ${gw.url}`);
+    await pane.waitFor('Keep SSH on the WAN port open for how long?');
+    await pane.waitFor('> 30m_');
+    await pane.send('Enter');
+    await pane.waitFor('Press y to confirm');
+    expect((await pane.screen()).replace(/[\s|]+/g, ' ')).toContain(
+      `Turn SSH on the WAN port ON on ${gw.url} for 30 min 0 s: the firewall will accept SSH on the WAN port (eth0) from anywhere`,
+    );
     await pane.send('y');
-    await pane.waitFor('SSH on the WAN port is now on.');
+    await pane.waitFor('SSH on the WAN port is now on');
     await pane.waitFor(/ssh-wan +ON \(firewall allows\)/);
+    await pane.waitFor(/closes in (29|30) min/);
     expect(await wanSshRule()).toBe(true);
+    const rule = await gw.inNetns('nft', ['list', 'chain', 'inet', 'rk64', 'input_wan']);
+    expect(rule.stdout).toMatch(/meta time < .*accept comment "rk64-ssh-wan"/);
     await pane.send('w');
     await pane.waitFor('Turn SSH on the WAN port OFF');
     await pane.send('n');
@@ -133,6 +148,27 @@ describe('rk64 tui against the loopback gateway', () => {
     await pane.waitFor(/B +good +- +- +2026\.11\.26|B +\S+ +- +(primary|-) +2026\.11\.26/);
     const status = await rauc.raucStatus();
     expect(JSON.stringify(status)).toContain('2026.11.26');
+  });
+
+  it('a bundle older than the running version: refused, then installed only after a downgrade confirmation', async () => {
+    const bundle = await rauc.bundle('2026.10.1');
+    await pane.send('i');
+    await pane.waitFor('Bundle to install');
+    await pane.send(bundle, true);
+    await pane.send('Enter');
+    await pane.waitFor('Press y to confirm');
+    await pane.send('y');
+    await pane.waitFor('DOWNGRADE', 120_000);
+    const dialog = (await pane.screen()).replace(/[\s|]+/g, ' ');
+    expect(dialog).toContain(
+      `Install ${bundle} on ${gw.url} into slot B although it is a DOWNGRADE from 2026.11.0 (running) to 2026.10.1 (the bundle).`,
+    );
+    expect(JSON.stringify(await rauc.raucStatus())).not.toContain('2026.10.1');
+    await pane.send('y');
+    await pane.waitFor(/Reboot .* now/, 120_000);
+    await pane.send('n');
+    await pane.waitFor(/B +\S+ +- +(primary|-) +2026\.10\.1/);
+    expect(JSON.stringify(await rauc.raucStatus())).toContain('2026.10.1');
   });
 
   it('q quits with exit code 0', async () => {

@@ -289,6 +289,7 @@ describe('rk64-status (core) reads what the services wrote', () => {
         ...rauc.env,
         RK64_LEASES_FILE: join(dir, 'dnsmasq.leases'),
         FW_PRINTENV: join(rauc.dir, 'bin', 'fw_printenv'),
+        RK64_WAN_NETWORK: join(deviceScripts, 'network/10-rk64-wan.network'),
       },
       timeoutMs: 60_000,
     });
@@ -304,7 +305,12 @@ describe('rk64-status (core) reads what the services wrote', () => {
     expect(status.health).toMatchObject({ state: 'failed' });
     expect(status.health?.detail).toContain('dnsmasq');
     expect(status.leases?.map((l) => l.ip).some((ip) => ip.startsWith('172.20.30.'))).toBe(true);
-    expect(status.sshOnWan).toEqual({ enabled: false, expiresAt: null, firewallAllows: false });
+    expect(status.sshOnWan).toEqual({
+      enabled: false,
+      expiresAt: null,
+      firewallAllows: false,
+      wanInterface: 'eth0',
+    });
     expect(status.rauc?.bootedSlot).toBe('A');
     expect(status.bootState?.attemptsLeft.A).toBe(2);
   });

@@ -362,7 +362,7 @@ describe('rk64-action install: https only, no downgrade, one at a time', () => {
     ['older than', '1.0.0'],
     ['equal to', '1.5.0'],
   ] as const) {
-    it(`refuses a signed bundle ${what} the running version (1.5.0), slots unchanged`, async () => {
+    it(`refuses a signed bundle ${what} the running version (1.5.0), slots unchanged, naming both versions in fields`, async () => {
       const before = rauc.slotSums();
       const path = upload(version === '1.0.0' ? bundleOld : bundleSame);
       const r = await action(['install', path]);
@@ -371,6 +371,9 @@ describe('rk64-action install: https only, no downgrade, one at a time', () => {
         event: 'result',
         ok: false,
         message: `the bundle is version ${version}, not newer than the running 1.5.0: refusing a downgrade (rk64-action install --allow-downgrade installs it anyway)`,
+        refused: 'downgrade',
+        bundleVersion: version,
+        runningVersion: '1.5.0',
       });
       expect(rauc.slotSums()).toEqual(before);
       expect(existsSync(path)).toBe(false); // an uploaded bundle goes whatever the result

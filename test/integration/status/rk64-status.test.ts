@@ -68,6 +68,9 @@ function gatewayEnv(extra: Record<string, string> = {}): Record<string, string> 
     IP: join(dir, 'bin', 'ip'),
     NFT: join(dir, 'bin', 'nft'),
     SYSTEMCTL: join(dir, 'bin', 'systemctl'),
+    // The shipped files: the attempts and the WAN interface come from them.
+    RK64_RAUC_CONF: join(repoRoot, 'device-scripts/rauc/system.conf'),
+    RK64_WAN_NETWORK: join(repoRoot, 'device-scripts/network/10-rk64-wan.network'),
     ...extra,
   };
 }
@@ -258,6 +261,7 @@ describe('rk64-status', () => {
       attemptsLeft: { A: 3, B: 2 },
       nextBootSlot: 'B',
       breakGlass: false,
+      maxAttempts: 3,
     });
     expect(doc.watchdog).toEqual({
       device: '/dev/watchdog0',
@@ -279,7 +283,12 @@ describe('rk64-status', () => {
       { mac: '3c:22:fb:11:22:33', ip: '172.20.30.57', hostname: 'laptop', expiresAt: '2025-11-26T09:40:00Z' },
       { mac: '02:00:00:aa:bb:cc', ip: '172.20.30.10', hostname: null, expiresAt: null },
     ]);
-    expect(doc.sshOnWan).toEqual({ enabled: true, expiresAt: null, firewallAllows: true });
+    expect(doc.sshOnWan).toEqual({
+      enabled: true,
+      expiresAt: null,
+      firewallAllows: true,
+      wanInterface: 'eth0',
+    });
     expect(doc.health).toEqual({
       state: 'failed',
       updatedAt: '2026-11-26T01:00:00Z',
@@ -306,12 +315,41 @@ describe('rk64-status', () => {
     expect(doc.bootState?.breakGlass).toBe(true);
   });
 
+  it("maxAttempts is RAUC's boot-attempts of [system]; wanInterface the WAN .network's Name=; null with a reason when absent", async () => {
+    const conf = join(dir, 'limits.conf');
+    await writeFile(
+      conf,
+      '[system]\ncompatible=rock64\nboot-attempts = 7\n\n[slot.rootfs.0]\nboot-attempts=9\n',
+    );
+    const network = join(dir, 'wan.network');
+    await writeFile(network, '[Match]\nName=wan0\n\n[Network]\nDHCP=ipv4\n');
+    let { doc } = await status(gatewayEnv({ RK64_RAUC_CONF: conf, RK64_WAN_NETWORK: network }));
+    expect(doc.bootState?.maxAttempts).toBe(7);
+    expect(doc.sshOnWan?.wanInterface).toBe('wan0');
+    await writeFile(conf, '[system]\ncompatible=rock64\n\n[slot.rootfs.0]\nboot-attempts=9\n');
+    await writeFile(network, '[Match]\nMACAddress=02:00:00:00:00:10\n');
+    ({ doc } = await status(gatewayEnv({ RK64_RAUC_CONF: conf, RK64_WAN_NETWORK: network })));
+    expect(doc.bootState?.maxAttempts).toBeNull();
+    expect(doc.sshOnWan?.wanInterface).toBeNull();
+    expect(doc.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'bootState.maxAttempts', reason: `no boot-attempts in the [system] section of ${conf}` },
+        { field: 'sshOnWan.wanInterface', reason: `no Name= in ${network}` },
+      ]),
+    );
+  });
+
   it('notices a firewall without the ssh rule, a bad health file, and a completed first boot', async () => {
     await runOk('ip', ['netns', 'exec', ns, 'nft', 'flush chain inet rk64 input_wan']);
     await writeFile(join(dir, 'run', 'health.json'), 'not json');
     await writeFile(join(dir, 'data', '.completed_first_boot'), '');
     const { doc } = await status(gatewayEnv());
-    expect(doc.sshOnWan).toEqual({ enabled: true, expiresAt: null, firewallAllows: false });
+    expect(doc.sshOnWan).toEqual({
+      enabled: true,
+      expiresAt: null,
+      firewallAllows: false,
+      wanInterface: 'eth0',
+    });
     expect(doc.health).toBeNull();
     expect(doc.errors).toEqual([
       { field: 'health', reason: `${join(dir, 'run', 'health.json')} is not a valid health state` },
@@ -331,13 +369,19 @@ describe('rk64-status', () => {
       SYS_CLASS_DIR: missing,
       NFT: join(missing, 'nft'),
       SYSTEMCTL: join(missing, 'systemctl'),
+      RK64_SYSCONFDIR: missing,
     });
     expect(doc.rauc).toBeNull();
     expect(doc.bootState).toBeNull();
     expect(doc.leases).toBeNull();
     expect(doc.firstBootCompleted).toBeNull();
     expect(doc.watchdog).toMatchObject({ device: null, active: false });
-    expect(doc.sshOnWan).toEqual({ enabled: false, expiresAt: null, firewallAllows: null });
+    expect(doc.sshOnWan).toEqual({
+      enabled: false,
+      expiresAt: null,
+      firewallAllows: null,
+      wanInterface: null,
+    });
     expect(doc.health?.state).toBe('not-run');
     expect(doc.errors.map((e) => e.field).sort()).toEqual(
       [
@@ -346,6 +390,7 @@ describe('rk64-status', () => {
         'leases',
         'rauc',
         'sshOnWan.firewallAllows',
+        'sshOnWan.wanInterface',
         'versions.rk64',
         'watchdog.device',
         'watchdog.runtimeWatchdogSeconds',

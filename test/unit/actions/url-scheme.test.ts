@@ -2,7 +2,8 @@
 // is a URL, only https is installed, anything else is a local file name.
 import { describe, expect, it } from 'vitest';
 
-import { isHttpsUrl, isUrl, runAction } from '../../../src/core/actions.js';
+import { runAction } from '../../../src/core/actions/run.js';
+import { isHttpsUrl, isUrl } from '../../../src/core/actions/source.js';
 import { Rk64Error } from '../../../src/core/errors.js';
 import type { ExecOptions, ExecResult, Transport } from '../../../src/core/transport/transport.js';
 
@@ -49,6 +50,7 @@ describe('the scheme rule', () => {
     const outcome = await runAction(recordingTransport(commands), {
       kind: 'install',
       source: 'HTTPS://updates.example/b.raucb',
+      allowDowngrade: false,
     });
     expect(outcome.ok).toBe(true);
     expect(commands).toEqual(["rk64-action install 'HTTPS://updates.example/b.raucb'"]);
@@ -58,7 +60,11 @@ describe('the scheme rule', () => {
     '%s is refused before anything is sent',
     async (source) => {
       const commands: string[] = [];
-      const error = await runAction(recordingTransport(commands), { kind: 'install', source }).then(
+      const error = await runAction(recordingTransport(commands), {
+        kind: 'install',
+        source,
+        allowDowngrade: false,
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );

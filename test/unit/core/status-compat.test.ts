@@ -36,6 +36,8 @@ describe('a newer gateway', () => {
       health: null,
       firstBootCompleted: null,
       leases: (doc.leases as object[]).map((l) => ({ ...l, expiresAt: null })),
+      bootState: { ...(doc.bootState as object), maxAttempts: null },
+      sshOnWan: { ...(doc.sshOnWan as object), wanInterface: null },
     });
     expect(JSON.parse(JSON.stringify(status))).toMatchObject({
       cellular: { signalDbm: -71 },

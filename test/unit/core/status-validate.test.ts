@@ -33,8 +33,14 @@ describe('status validation', () => {
       attemptsLeft: { A: 3, B: 0 },
       nextBootSlot: 'A',
       breakGlass: true,
+      maxAttempts: 3,
     });
-    expect(status.sshOnWan).toEqual({ enabled: true, firewallAllows: true, expiresAt: null });
+    expect(status.sshOnWan).toEqual({
+      enabled: true,
+      firewallAllows: true,
+      expiresAt: null,
+      wanInterface: 'eth0',
+    });
   });
 
   it('accepts a document from a plain Linux host full of nulls and reasons', () => {

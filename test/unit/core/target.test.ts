@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfigPath, loadConfig, parseConfig, resolveTarget } from '../../../src/core/config.js';
 import type { Config } from '../../../src/core/config.js';
 import { Rk64Error } from '../../../src/core/errors.js';
-import { parseExplicitTarget, parseJump } from '../../../src/core/target.js';
+import {
+  parseExplicitTarget,
+  parseJump,
+  targetErrorLine,
+  targetLabel,
+  type Target,
+} from '../../../src/core/target.js';
 
 function errorOf(fn: () => unknown): Rk64Error {
   try {
@@ -166,5 +172,47 @@ describe('config file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('error lines name the target once', () => {
+  const parsed = (text: string): Target => {
+    const target = parseExplicitTarget(text);
+    if (!target) throw new Error(`not a target: ${text}`);
+    return target;
+  };
+  const ssh = parsed('ssh://root@10.0.0.5:2222');
+  const short = parsed('ssh://10.0.0.5');
+  const serial = parsed('serial:/dev/ttyUSB0');
+
+  it('the transports and the fleet spell a place the same way', () => {
+    expect(targetLabel(ssh)).toBe('ssh://root@10.0.0.5:2222');
+    expect(targetLabel({ host: 'fe80::1', port: 22, user: 'op' })).toBe('ssh://op@[fe80::1]:22');
+    expect(targetLabel(serial)).toBe('serial:/dev/ttyUSB0@1500000');
+  });
+
+  it('a line that starts with the target is not prefixed again', () => {
+    expect(targetErrorLine(ssh, 'ssh://root@10.0.0.5:2222: connection refused')).toBe(
+      'ssh://root@10.0.0.5:2222: connection refused',
+    );
+    expect(targetErrorLine(short, 'ssh://root@10.0.0.5:22: connection refused')).toBe(
+      'ssh://root@10.0.0.5:22: connection refused',
+    );
+    expect(targetErrorLine(serial, 'serial:/dev/ttyUSB0@1500000: no prompt after logging in')).toBe(
+      'serial:/dev/ttyUSB0@1500000: no prompt after logging in',
+    );
+  });
+
+  it('other lines, and every line of a profile, get the name first', () => {
+    expect(targetErrorLine(ssh, 'Bundle b.raucb cannot be read')).toBe(
+      'ssh://root@10.0.0.5:2222: Bundle b.raucb cannot be read',
+    );
+    expect(targetErrorLine({ ...ssh, name: 'lab-gw' }, 'ssh://root@10.0.0.5:2222: connection refused')).toBe(
+      'lab-gw: ssh://root@10.0.0.5:2222: connection refused',
+    );
+    // A jump host's failure names the jump host: the target still comes first.
+    expect(targetErrorLine(ssh, 'ssh://noc@jump:22: authentication failed')).toBe(
+      'ssh://root@10.0.0.5:2222: ssh://noc@jump:22: authentication failed',
+    );
   });
 });

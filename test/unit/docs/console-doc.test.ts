@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { KEY_BINDINGS } from '../../../src/core/keybindings.js';
+import { availableReadOnly, KEY_BINDINGS } from '../../../src/core/keybindings.js';
 import { updateConsoleDoc } from '../../../src/ui/docs.js';
 import { repoRoot } from '../../lib/exec.js';
 import { loadStatus } from '../../lib/console-fixtures.js';
@@ -18,7 +18,7 @@ describe('docs/console.md', () => {
   it('lists every key of the table with its dangerous and read-only columns', () => {
     for (const b of KEY_BINDINGS) {
       expect(doc).toContain(
-        `| \`${b.label}\` | ${b.scope} | ${b.description} | ${b.dangerous ? 'yes' : 'no'} | ${b.visibleReadOnly ? 'yes' : 'no'} |`,
+        `| \`${b.label}\` | ${b.scope} | ${b.description} | ${b.dangerous ? 'yes' : 'no'} | ${availableReadOnly(b) ? 'yes' : 'no'} |`,
       );
     }
   });

@@ -1,6 +1,8 @@
 // Keypress flows through the real Ink dashboard and controller, with a scripted transport:
-// every action confirmed and cancelled, read-only mode, the help screen, blocked input, an install
-// with progress, an install that loses its connection, and reconnecting with back-off.
+// every dangerous key asks to confirm (and no other key does), every action confirmed and
+// cancelled, the SSH-on-WAN duration prompt, the downgrade offer, read-only mode, the help screen,
+// blocked input, an install with progress, an install that loses its connection, and reconnecting
+// with back-off.
 import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +10,7 @@ import path from 'node:path';
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { DEFAULT_UPLOAD_DIR } from '../../../src/core/actions.js';
+import { DEFAULT_UPLOAD_DIR } from '../../../src/core/actions/upload.js';
 import type { DashboardController, DashboardOptions } from '../../../src/core/dashboard/controller.js';
 import { Rk64Error } from '../../../src/core/errors.js';
 import { KEY_BINDINGS } from '../../../src/core/keybindings.js';
@@ -49,8 +51,19 @@ async function mount(transport: FakeTransport, options: Partial<DashboardOptions
     app.stdin.write(key);
     await new Promise((r) => setTimeout(r, 20));
   };
+  /** The open confirmation's whole text (the screen wraps it inside the dialog's border). */
+  const waitForDialog = (needle: string) =>
+    vi.waitFor(
+      () => {
+        const overlay = controller.getState().overlay;
+        expect(overlay.kind === 'confirm' ? overlay.text : `(no confirmation: ${overlay.kind})`).toContain(
+          needle,
+        );
+      },
+      { timeout: 3000, interval: 10 },
+    );
   await waitFor('live');
-  return { app, controller, screen, waitFor, press };
+  return { app, controller, screen, waitFor, waitForDialog, press };
 }
 
 function gateway(status: GatewayStatus = loadStatus('healthy')): FakeTransport {
@@ -64,7 +77,6 @@ describe.each([
   ['G', 'Mark slot B (other) good on lab-gw', 'rk64-action mark-good other', 'Slot (other) marked good.'],
   ['b', 'Mark slot A (booted) bad on lab-gw', 'rk64-action mark-bad booted', 'Slot (booted) marked bad.'],
   ['B', 'Mark slot B (other) bad on lab-gw', 'rk64-action mark-bad other', 'Slot (other) marked bad.'],
-  ['w', 'Turn SSH on the WAN port ON on lab-gw', 'rk64-action ssh-wan on', 'SSH on the WAN port is now on.'],
   ['R', 'Reboot lab-gw now', 'rk64-action reboot', 'The gateway reboots in about a second'],
 ])('key %s', (key, confirmText, command, outcome) => {
   it('asks, naming the gateway and the change; n cancels and sends nothing', async () => {
@@ -102,10 +114,155 @@ describe.each([
   });
 });
 
+describe('the keybinding table decides: dangerous means asks to confirm', () => {
+  const dashboardKeys = KEY_BINDINGS.filter((b) => b.scope === 'dashboard');
+
+  it.each(dashboardKeys.filter((b) => b.dangerous).map((b) => [b.label, b.id] as const))(
+    'dangerous %s (%s): asks to confirm before anything is sent (a question first is answered with its default)',
+    async (label) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'rk64-flow-'));
+      const bundle = path.join(dir, 'b.raucb');
+      writeFileSync(bundle, 'bundle');
+      const t = gateway();
+      const ui = await mount(t, { bundlePath: bundle });
+      await ui.press(label);
+      if (ui.controller.getState().overlay.kind === 'prompt') await ui.press(ENTER);
+      await ui.waitFor('Press y to confirm, n or Esc to cancel.');
+      await ui.press('n');
+      await ui.waitFor('Cancelled; nothing changed.');
+      expect(actionCommands(t)).toEqual([]);
+      expect(t.uploads).toEqual([]);
+    },
+  );
+
+  it.each(dashboardKeys.filter((b) => !b.dangerous && b.id !== 'quit').map((b) => [b.label, b.id] as const))(
+    'not dangerous %s (%s): never asks to confirm',
+    async (label, id) => {
+      const t = gateway();
+      if (id === 'last-action') t.expect('rk64-action last', ok('null\n'));
+      const ui = await mount(t);
+      await ui.press(label);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(ui.controller.getState().overlay.kind).not.toMatch(/confirm|prompt/);
+      expect(ui.screen()).not.toContain('Press y to confirm');
+    },
+  );
+});
+
+describe('SSH on WAN with a dead-man switch', () => {
+  it('w asks for the duration (30m, editable), confirms it with the WAN interface, sends --for', async () => {
+    const status = loadStatus('healthy');
+    status.sshOnWan = { enabled: false, firewallAllows: false, expiresAt: null, wanInterface: 'wan0' };
+    const t = gateway(status).expect('rk64-action ssh-wan on --for 2h', ok());
+    const ui = await mount(t);
+    await ui.press('w');
+    await ui.waitFor('Keep SSH on the WAN port open for how long?');
+    await ui.waitFor('> 30m_');
+    await ui.press('\u007f');
+    await ui.press('\u007f');
+    await ui.press('\u007f');
+    await ui.press('2h');
+    await ui.press(ENTER);
+    await ui.waitForDialog(
+      'Turn SSH on the WAN port ON on lab-gw for 2 h 0 min: the firewall will accept SSH on the WAN port (wan0) from anywhere until then',
+    );
+    expect(actionCommands(t)).toEqual([]);
+    await ui.press('y');
+    await vi.waitFor(() => expect(actionCommands(t)).toEqual(['rk64-action ssh-wan on --for 2h']));
+    await ui.waitFor('closes it by itself in 2 h 0 min');
+  });
+
+  it('the default duration is sent as is; a duration the gateway refuses is refused in the prompt', async () => {
+    const t = gateway().expect('rk64-action ssh-wan on --for 30m', ok());
+    const ui = await mount(t);
+    await ui.press('w');
+    await ui.waitFor('> 30m_');
+    await ui.press('0');
+    await ui.press(ENTER);
+    await ui.waitFor("'30m0' is not a duration the gateway accepts");
+    expect(ui.controller.getState().overlay.kind).toBe('prompt');
+    await ui.press('\u007f');
+    await ui.press(ENTER);
+    await ui.waitForDialog('Turn SSH on the WAN port ON on lab-gw for 30 min 0 s');
+    await ui.press('y');
+    await vi.waitFor(() => expect(actionCommands(t)).toEqual(['rk64-action ssh-wan on --for 30m']));
+  });
+
+  it('without the WAN interface in the status, the confirmation names no interface', async () => {
+    const status = loadStatus('healthy');
+    status.sshOnWan = { enabled: false, firewallAllows: false, expiresAt: null, wanInterface: null };
+    const ui = await mount(gateway(status));
+    await ui.press('w');
+    await ui.press(ENTER);
+    await vi.waitFor(() => expect(ui.controller.getState().overlay.kind).toBe('confirm'));
+    const overlay = ui.controller.getState().overlay;
+    const text = overlay.kind === 'confirm' ? overlay.text : '';
+    expect(text).toContain('the firewall will accept SSH on the WAN port from anywhere');
+    expect(text).not.toMatch(/eth0|tcp\/22/);
+  });
+});
+
+describe('downgrade', () => {
+  const refusal =
+    '{"event":"result","ok":false,"message":"the bundle is version 2026.11.2, not newer than the running 2026.12.0: refusing a downgrade","refused":"downgrade","bundleVersion":"2026.11.2","runningVersion":"2026.12.0"}\n';
+
+  it('a refused downgrade is offered with a confirmation naming both versions; y passes --allow-downgrade', async () => {
+    const t = gateway()
+      .expect("rk64-action install 'https://updates.example/old.raucb'", (_c, o) => {
+        o.onStdout?.(refusal);
+        return { stdout: '', stderr: '', exitCode: 3 };
+      })
+      .expect("rk64-action install --allow-downgrade 'https://updates.example/old.raucb'", (_c, o) => {
+        o.onStdout?.('{"event":"result","ok":true,"message":"installed; reboot to start the new slot"}\n');
+        return { stdout: '', stderr: '', exitCode: 0 };
+      });
+    const ui = await mount(t, { bundlePath: 'https://updates.example/old.raucb' });
+    await ui.press('i');
+    await ui.press(ENTER);
+    await ui.press('y');
+    await ui.waitForDialog('although it is a DOWNGRADE from 2026.12.0 (running) to 2026.11.2 (the bundle)');
+    expect(actionCommands(t)).toEqual(["rk64-action install 'https://updates.example/old.raucb'"]);
+    await ui.press('y');
+    await ui.waitFor('installed; reboot to start the new slot');
+    expect(actionCommands(t)).toEqual([
+      "rk64-action install 'https://updates.example/old.raucb'",
+      "rk64-action install --allow-downgrade 'https://updates.example/old.raucb'",
+    ]);
+  });
+
+  it('n keeps the running version: nothing more is sent', async () => {
+    const t = gateway().expect("rk64-action install 'https://updates.example/old.raucb'", (_c, o) => {
+      o.onStdout?.(refusal);
+      return { stdout: '', stderr: '', exitCode: 3 };
+    });
+    const ui = await mount(t, { bundlePath: 'https://updates.example/old.raucb' });
+    await ui.press('i');
+    await ui.press(ENTER);
+    await ui.press('y');
+    await ui.waitForDialog('DOWNGRADE from 2026.12.0 (running) to 2026.11.2');
+    await ui.press('n');
+    await ui.waitFor('Cancelled; nothing changed.');
+    expect(actionCommands(t)).toEqual(["rk64-action install 'https://updates.example/old.raucb'"]);
+  });
+
+  it('an install that fails for another reason offers nothing', async () => {
+    const t = gateway().expect("rk64-action install 'https://updates.example/b.raucb'", (_c, o) => {
+      o.onStdout?.('{"event":"result","ok":false,"message":"rauc install failed: signature invalid"}\n');
+      return { stdout: '', stderr: '', exitCode: 3 };
+    });
+    const ui = await mount(t, { bundlePath: 'https://updates.example/b.raucb' });
+    await ui.press('i');
+    await ui.press(ENTER);
+    await ui.press('y');
+    await ui.waitFor('rauc install failed: signature invalid');
+    expect(ui.controller.getState().overlay.kind).toBe('none');
+  });
+});
+
 describe('actions', () => {
   it('SSH-on-WAN toggles off when it is on', async () => {
     const status = loadStatus('healthy');
-    status.sshOnWan = { enabled: true, firewallAllows: true, expiresAt: null };
+    status.sshOnWan = { enabled: true, firewallAllows: true, expiresAt: null, wanInterface: null };
     const t = gateway(status).expect('rk64-action ssh-wan off', ok());
     const ui = await mount(t);
     await ui.press('w');
@@ -123,9 +280,7 @@ describe('actions', () => {
     const ui = await mount(t);
     await ui.press('g');
     await ui.press('y');
-    await ui.waitFor(
-      'rk64-action mark-good booted failed (exit 3): rk64-action: rauc status mark-good failed',
-    );
+    await ui.waitFor('rk64-action mark-good booted failed (exit 3): rauc status mark-good failed');
   });
 
   it('not root: says to connect as root', async () => {
@@ -207,7 +362,9 @@ describe('actions', () => {
     const bundle = path.join(dir, 'b.raucb');
     writeFileSync(bundle, '');
     truncateSync(bundle, 64 * 1024 * 1024); // sparse: the size is what counts
-    const t = new FakeTransport('serial', 'serial:/dev/ttyUSB0@1500000').status(loadStatus('healthy'));
+    const t = new FakeTransport('serial', 'serial:/dev/ttyUSB0@1500000', 1_500_000).status(
+      loadStatus('healthy'),
+    );
     const ui = await mount(t, { bundlePath: bundle });
     await ui.press('i');
     await ui.waitFor(`> ${bundle}_`);

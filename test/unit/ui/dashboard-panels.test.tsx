@@ -77,6 +77,31 @@ describe('dashboard panels', () => {
     expect(frame(stateFor(loadStatus('updated-unconfirmed')))).toContain('bundle 2026.11.26');
   });
 
+  it("a good slot below the gateway's own maximum is unconfirmed; without the maximum RAUC's state decides", () => {
+    const status = loadStatus('healthy');
+    const booted = status.rauc?.slots.find((s) => s.booted)?.bootname;
+    if (!status.bootState || !booted) throw new Error('fixture lacks bootState or a booted slot');
+    const withCounters = (max: number | null, left: number) => ({
+      ...status,
+      bootState: {
+        ...status.bootState!,
+        maxAttempts: max,
+        attemptsLeft: { ...status.bootState!.attemptsLeft, [booted]: left },
+      },
+    });
+    const slotsText = (s: typeof status) =>
+      (panels(shown(s)).find((p) => p.id === 'slots')?.rows ?? []).map((r) => r.text).join('\n');
+    const tones = (s: typeof status) =>
+      panels(shown(s))
+        .find((p) => p.id === 'boot')
+        ?.rows.map((r) => r.tone);
+    expect(slotsText(withCounters(5, 3))).toContain(`slot ${booted} runs but is not confirmed`);
+    expect(slotsText(withCounters(5, 5))).not.toContain('not confirmed');
+    expect(slotsText(withCounters(null, 1))).not.toContain('not confirmed');
+    expect(tones(withCounters(5, 3))).toContain('warn');
+    expect(tones(withCounters(null, 1))).not.toContain('warn');
+  });
+
   it('rolled back: slot B bad with no attempts left, A booted and good', () => {
     const slots = panelFrame('rolled-back', 'slots');
     expect(lineWith(slots, 'B bad')).toBe('B bad - - 2026.11.26');

@@ -64,9 +64,12 @@ async function overSsh(): Promise<TmuxPane> {
   return sshPane;
 }
 
-/** Confirm a dangerous key's dialog (which must name `what`) and wait for the outcome line. */
+/**
+ * Confirm a dangerous key's dialog (which must name `what`) and wait for the outcome line; key ''
+ * when the dialog is already open (after a question the key asked first).
+ */
 async function act(pane: TmuxPane, key: string, what: string | RegExp, outcome: string): Promise<void> {
-  await pane.send(key);
+  if (key !== '') await pane.send(key);
   await pane.waitFor('Press y to confirm');
   await pane.waitFor(what);
   await pane.send('y');
@@ -154,7 +157,11 @@ describe(title, () => {
     const pane = await overSsh();
     expect(await wanProbe(port)).toBe(false);
 
-    await act(pane, 'w', 'Turn SSH on the WAN port ON', 'SSH on the WAN port is now on.');
+    await pane.send('w');
+    await pane.waitFor('Keep SSH on the WAN port open for how long?');
+    await pane.send('Enter'); // the default, 30m
+    await act(pane, '', 'Turn SSH on the WAN port ON', 'SSH on the WAN port is now on');
+    await pane.waitFor(/closes in (29|30) min/, 60_000);
     expect(await wanProbe(port)).toBe(true);
     await pane.waitFor(/ssh-wan +ON \(firewall allows\)/, 60_000);
 

@@ -115,7 +115,14 @@ describe('test gateway', () => {
     expect(link(status, 'eth0')?.addresses).toContain('10.0.2.15/24');
     expect(link(status, 'eth1')?.role).toBe('lan');
     expect(link(status, 'eth1')?.addresses).toContain('172.20.30.1/24');
-    expect(status.sshOnWan).toEqual({ enabled: false, firewallAllows: false, expiresAt: null });
+    expect(status.sshOnWan).toEqual({
+      enabled: false,
+      firewallAllows: false,
+      expiresAt: null,
+      wanInterface: 'eth0',
+    });
+    // The attempts a slot marked good gets: boot-attempts of the installed RAUC system.conf.
+    expect(status.bootState?.maxAttempts).toBe(3);
     expect(status.firstBootCompleted).toBe(true);
     // And from the WAN side SSH really is closed (QEMU forwards the port to eth0:22).
     const wan = await run(

@@ -1,27 +1,20 @@
-// The action layer's pure parts and its calls of rk64-action, with a scripted transport.
+// The action runners (src/core/actions/): their calls of rk64-action with a scripted transport,
+// the install event stream, the rate meter, `rk64-action last`, serial bandwidth, failure lines.
 import { describe, expect, it } from 'vitest';
 
-import {
-  describeAction,
-  JsonLines,
-  parseLastAction,
-  RateMeter,
-  remoteFailure,
-  runAction,
-  serialBaud,
-  serialInstallRefusal,
-  serialTransferSeconds,
-} from '../../../src/core/actions.js';
+import { JsonLines } from '../../../src/core/actions/install-events.js';
+import { parseLastAction } from '../../../src/core/actions/last-action.js';
+import { RateMeter } from '../../../src/core/actions/rate-meter.js';
+import { remoteFailure } from '../../../src/core/actions/remote-failure.js';
+import { runAction } from '../../../src/core/actions/run.js';
+import { serialInstallRefusal, serialTransferSeconds } from '../../../src/core/actions/serial-bandwidth.js';
 import { Rk64Error } from '../../../src/core/errors.js';
-import { loadStatus } from '../../lib/console-fixtures.js';
 import { FakeTransport, ok } from '../../lib/fake-transport.js';
 
 describe('serial install refusal', () => {
   it('computes the transfer time at the line rate (base64 over 8N1)', () => {
     // 1.5 Mbaud carries 150 000 bytes/s; base64 makes 3 bytes 4.
     expect(serialTransferSeconds(150_000 * 3, 1_500_000)).toBeCloseTo(4, 5);
-    expect(serialBaud('serial:/dev/ttyUSB0@115200')).toBe(115200);
-    expect(serialBaud('serial:/dev/ttyUSB0')).toBe(1_500_000);
   });
 
   it('says why and what to do instead', () => {
@@ -34,12 +27,16 @@ describe('serial install refusal', () => {
   });
 
   it('an https URL is passed to the gateway even over serial: nothing is uploaded', async () => {
-    const t = new FakeTransport('serial', 'serial:/dev/ttyS9@1500000').expect(
+    const t = new FakeTransport('serial', 'serial:/dev/ttyS9@1500000', 1_500_000).expect(
       "rk64-action install 'https://updates.example/b.raucb'",
       () => ok('{"event":"result","ok":true,"message":"installed"}\n'),
     );
-    const outcome = await runAction(t, { kind: 'install', source: 'https://updates.example/b.raucb' });
-    expect(outcome).toEqual({ ok: true, message: 'installed', offerReboot: true });
+    const outcome = await runAction(t, {
+      kind: 'install',
+      source: 'https://updates.example/b.raucb',
+      allowDowngrade: false,
+    });
+    expect(outcome).toEqual({ ok: true, message: 'installed', offerReboot: true, downgrade: null });
     expect(t.commands).toEqual(["rk64-action install 'https://updates.example/b.raucb'"]);
   });
 });
@@ -67,7 +64,7 @@ describe('install stream', () => {
     const events: unknown[] = [];
     const outcome = await runAction(
       t,
-      { kind: 'install', source: 'https://10.0.2.2/b.raucb' },
+      { kind: 'install', source: 'https://10.0.2.2/b.raucb', allowDowngrade: false },
       {
         onEvent: (e) => events.push(e),
       },
@@ -76,15 +73,16 @@ describe('install stream', () => {
       ok: false,
       message: 'rauc install failed: signature invalid',
       offerReboot: false,
+      downgrade: null,
     });
     expect(events).toEqual([{ phase: 'install', percent: 20, message: 'Checking bundle' }]);
   });
 
   it('a local bundle that does not exist is refused before anything is sent', async () => {
     const t = new FakeTransport();
-    await expect(runAction(t, { kind: 'install', source: '/nonexistent/b.raucb' })).rejects.toThrow(
-      /Bundle \/nonexistent\/b.raucb cannot be read/,
-    );
+    await expect(
+      runAction(t, { kind: 'install', source: '/nonexistent/b.raucb', allowDowngrade: false }),
+    ).rejects.toThrow(/Bundle \/nonexistent\/b.raucb cannot be read/);
     expect(t.commands).toEqual([]);
   });
 });
@@ -127,40 +125,7 @@ describe('rk64-action last', () => {
   });
 });
 
-describe('messages', () => {
-  it('names the gateway and the slot in confirmations', () => {
-    const status = loadStatus('rolled-back');
-    expect(describeAction({ kind: 'mark', verdict: 'bad', slot: 'booted' }, null, 'gw7')).toContain(
-      'Mark the booted slot bad on gw7',
-    );
-    expect(describeAction({ kind: 'mark', verdict: 'good', slot: 'other' }, status, 'gw7')).toContain(
-      'Mark slot B (other) good on gw7: ',
-    );
-  });
-
-  it('says what each mark action does to the boot state', () => {
-    const status = loadStatus('rolled-back');
-    const text = (verdict: 'good' | 'bad', slot: 'booted' | 'other') =>
-      describeAction({ kind: 'mark', verdict, slot }, status, 'gw7');
-    const restored =
-      'its boot attempts go back to 3 and it is in the boot order again ' +
-      '(appended after the first slot if it was taken out; which slot boots first does not change)';
-    expect(text('good', 'other')).toBe(
-      `Mark slot B (other) good on gw7: ${restored}, so U-Boot can fall back to it.`,
-    );
-    expect(text('good', 'booted')).toBe(
-      `Mark slot A (booted) good on gw7: ${restored}; this installation is recorded as committed.`,
-    );
-    expect(text('bad', 'booted')).toBe(
-      'Mark slot A (booted) bad on gw7: its boot attempts drop to 0 and it leaves the boot order: ' +
-        'the next reboot starts the other slot, and U-Boot will not boot this one again until it is marked good or reinstalled.',
-    );
-    expect(text('bad', 'other')).toBe(
-      'Mark slot B (other) bad on gw7: its boot attempts drop to 0 and it leaves the boot order: ' +
-        'U-Boot will not boot it, not even as a fallback, until it is marked good or reinstalled.',
-    );
-  });
-
+describe('failure lines', () => {
   it('explains rk64-action exit codes', () => {
     expect(remoteFailure('rk64-action reboot', 127, 'sh: rk64-action: not found')).toContain(
       'not on the gateway',
@@ -168,5 +133,15 @@ describe('messages', () => {
     expect(remoteFailure('rk64-action ssh-wan on', 3, 'x\nnft refused the ruleset\n')).toBe(
       'rk64-action ssh-wan on failed (exit 3): nft refused the ruleset',
     );
+  });
+
+  it('names rk64-action once: its own log prefix is not repeated after the command', () => {
+    expect(
+      remoteFailure(
+        'rk64-action mark-good booted',
+        3,
+        'rk64-action: error: rauc status mark-good failed: busy\n',
+      ),
+    ).toBe('rk64-action mark-good booted failed (exit 3): rauc status mark-good failed: busy');
   });
 });
