@@ -36,7 +36,7 @@ describe('actions against the loopback gateway', () => {
     const on = await runAction(transport, { kind: 'ssh-wan', enable: true, duration: '30m' });
     expect(on).toEqual({
       ok: true,
-      message: 'SSH on the WAN port is now on; the gateway closes it by itself in 30 min 0 s.',
+      message: 'SSH on the WAN port is now on; the gateway closes it by itself in 30 min.',
       offerReboot: false,
       downgrade: null,
     });
@@ -58,7 +58,7 @@ describe('actions against the loopback gateway', () => {
     const before = Date.now();
     const on = await cli(['ssh-wan', 'on', '--for', '10m']);
     expect(on.code, on.stderr).toBe(0);
-    expect(on.stdout).toBe('SSH on the WAN port is now on; the gateway closes it by itself in 10 min 0 s.\n');
+    expect(on.stdout).toBe('SSH on the WAN port is now on; the gateway closes it by itself in 10 min.\n');
     const rule = await gw.inNetns('nft', ['list', 'chain', 'inet', 'rk64', 'input_wan']);
     expect(rule.stdout).toMatch(/meta time < .*accept comment "rk64-ssh-wan"/);
     const status = await runCli(

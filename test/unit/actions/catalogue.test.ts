@@ -72,7 +72,7 @@ describe('confirmation texts', () => {
     const on = { kind: 'ssh-wan', enable: true, duration: '45m' } as const;
     const off = { kind: 'ssh-wan', enable: false } as const;
     expect(describeAction(on, withFacts(3, 'wan0'), 'gw7')).toBe(
-      'Turn SSH on the WAN port ON on gw7 for 45 min 0 s: the firewall will accept SSH on the WAN port (wan0) ' +
+      'Turn SSH on the WAN port ON on gw7 for 45 min: the firewall will accept SSH on the WAN port (wan0) ' +
         'from anywhere until then, and the gateway turns it off again by itself.',
     );
     expect(describeAction(off, withFacts(3, 'wan0'), 'gw7')).toBe(
