@@ -200,15 +200,19 @@ async function makeBootedSnapshot(
     // Settled: systemd done starting, os-verification done with A (committed, so skipped) and
     // RAUC started (D-Bus activated by rk64-status), so no scenario pays for these either.
     await gateway.sshOk(
-      'systemctl is-system-running --wait >/dev/null; until test -s /run/rk64/health.json && ! systemctl is-active --quiet os-verification.service; do sleep 1; done; rk64-status >/dev/null',
+      'systemctl is-system-running --wait >/dev/null; until jq -r .state /run/rk64/health.json 2>/dev/null | grep -qxE "passed|failed|skipped"; do sleep 1; done; rk64-status >/dev/null',
       { timeoutMs: 600_000 },
     );
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     await gateway.save(join(tmp, 'machine.state'));
-  } finally {
+  } catch (error) {
     await gatewayDown(name);
+    await rm(from, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
   }
+  await gatewayDown(name);
   await runOk('mv', [join(from, 'disk.img'), join(tmp, 'disk.img')]);
   for (const f of ['host_keys', 'id_ed25519', 'id_ed25519.pub']) await copyFile(join(from, f), join(tmp, f));
   await writeFile(
