@@ -6,9 +6,11 @@
 // reboots the gateway does by itself (watchdog, U-Boot resets, `systemctl reboot`) through the
 // serial log and the kernel's boot_id, and the U-Boot attempts the boot script logged.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GatewayStatus, SlotName } from '../../src/core/status/schema.js';
+import { BOOTED_SNAPSHOT_FORMAT, bootedSnapshotKey, staleReason } from './booted-snapshot-key.js';
+import type { BootedSnapshotIdentity } from './booted-snapshot-key.js';
 import { repoRoot, run, runOk } from './exec.js';
 import type { RunOptions, RunResult } from './exec.js';
 import { withFileLock } from './file-lock.js';
@@ -116,6 +118,114 @@ async function makeSnapshot(dir: string, disk: string): Promise<Snapshot> {
   return { dir, disk, firstBootSeconds };
 }
 
+/**
+ * A running gateway frozen once per image: a copy of the first-booted disk booted normally (slot A,
+ * committed: os-verification skips its window), settled (systemd finished starting, os-verification
+ * done, RAUC answering) and saved by `gateway save` (RAM and device state, with the disk of that
+ * moment and the host keys that boot printed). Scenarios whose subject is not that boot start from
+ * it with `gateway up --restore` (seconds) instead of a boot to SSH (a minute or two under
+ * emulation); every boot they cause afterwards (reboots, power cuts, resets) is real.
+ */
+export interface BootedSnapshot {
+  dir: string;
+  disk: string;
+  /** The machine state file (`gateway save --out`). */
+  state: string;
+  identity: BootedSnapshotIdentity;
+  /** Seconds the boot to SSH took when the snapshot was made; null when it was cached. */
+  bootSeconds: number | null;
+}
+
+const machineDefinition = gatewayCommand;
+
+/** What a booted snapshot of this build must have been made from (test/lib/booted-snapshot-key.ts). */
+export async function bootedSnapshotIdentity(build: GatewayBuild): Promise<BootedSnapshotIdentity> {
+  const qemu = process.env.QEMU ?? 'qemu-system-aarch64';
+  return {
+    image: build.key,
+    machine: createHash('sha256')
+      .update(await readFile(machineDefinition))
+      .digest('hex'),
+    qemu: (await runOk(qemu, ['--version'])).stdout.split('\n')[0] ?? '',
+    smp: process.env.GATEWAY_SMP ?? '',
+    memory: process.env.GATEWAY_MEMORY ?? '',
+    format: BOOTED_SNAPSHOT_FORMAT,
+  };
+}
+
+/** The booted snapshot for this build, made on first use (under a lock; see BootedSnapshot). */
+export async function bootedSnapshot(build: GatewayBuild): Promise<BootedSnapshot> {
+  const identity = await bootedSnapshotIdentity(build);
+  const dir = join(cache, 'e2e', `booted-${bootedSnapshotKey(identity)}`);
+  const cached = async (): Promise<BootedSnapshot | null> => {
+    if (!(await exists(join(dir, 'done')))) return null;
+    const saved = JSON.parse(await readFile(join(dir, 'snapshot.json'), 'utf8')) as {
+      identity: BootedSnapshotIdentity;
+    };
+    // Whatever the directory is called, a snapshot of another image or machine is never resumed.
+    const stale = staleReason(saved.identity, identity);
+    if (stale !== null) throw new Error(`booted snapshot ${dir} was made for another gateway: ${stale}`);
+    return {
+      dir,
+      disk: join(dir, 'disk.img'),
+      state: join(dir, 'machine.state'),
+      identity,
+      bootSeconds: null,
+    };
+  };
+  const found = await cached();
+  if (found) return found;
+  // Another test file may be making the same snapshot right now: wait for it, then use its result.
+  return withFileLock(`${dir}.lock`, async () => {
+    return (await cached()) ?? makeBootedSnapshot(dir, identity, await firstBootedSnapshot(build));
+  });
+}
+
+async function makeBootedSnapshot(
+  dir: string,
+  identity: BootedSnapshotIdentity,
+  first: Snapshot,
+): Promise<BootedSnapshot> {
+  const name = `e2e-save-${process.pid}`;
+  const from = instanceDir(name);
+  await rm(from, { recursive: true, force: true });
+  await mkdir(from, { recursive: true });
+  await runOk('cp', ['--sparse=always', first.disk, join(from, 'disk.img')]);
+  for (const f of ['id_ed25519', 'id_ed25519.pub']) await copyFile(join(first.dir, f), join(from, f));
+  const tmp = `${dir}.tmp-${process.pid}`;
+  let bootSeconds: number;
+  try {
+    const gateway = await startGateway({ name, fresh: false });
+    bootSeconds = Math.round(gateway.state.bootToSshMs / 1000);
+    // Settled: systemd done starting, os-verification done with A (committed, so skipped) and
+    // RAUC started (D-Bus activated by rk64-status), so no scenario pays for these either.
+    await gateway.sshOk(
+      'systemctl is-system-running --wait >/dev/null; until jq -r .state /run/rk64/health.json 2>/dev/null | grep -qxE "passed|failed|skipped"; do sleep 1; done; rk64-status >/dev/null',
+      { timeoutMs: 600_000 },
+    );
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await gateway.save(join(tmp, 'machine.state'));
+  } catch (error) {
+    await gatewayDown(name);
+    await rm(from, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+  await gatewayDown(name);
+  await runOk('mv', [join(from, 'disk.img'), join(tmp, 'disk.img')]);
+  for (const f of ['host_keys', 'id_ed25519', 'id_ed25519.pub']) await copyFile(join(from, f), join(tmp, f));
+  await writeFile(
+    join(tmp, 'snapshot.json'),
+    `${JSON.stringify({ identity, bootSeconds, savedAt: new Date().toISOString() }, null, 2)}\n`,
+  );
+  await runOk('touch', [join(tmp, 'done')]);
+  await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir);
+  await rm(from, { recursive: true, force: true });
+  return { dir, disk: join(dir, 'disk.img'), state: join(dir, 'machine.state'), identity, bootSeconds };
+}
+
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
   timeoutMs: number,
@@ -220,14 +330,15 @@ export interface AttemptWatch {
 export type InstallEvent =
   { event: 'progress'; percent: number; message: string } | { event: 'result'; ok: boolean; message: string };
 
-/** A gateway booted from a copy of the first-booted snapshot. */
-export async function startE2eGateway(snapshot: Snapshot, label: string): Promise<E2eGateway> {
+/** A gateway resumed from a copy of the booted snapshot (its own disk, its own QEMU). */
+export async function startE2eGateway(snapshot: BootedSnapshot, label: string): Promise<E2eGateway> {
   const name = `e2e-${label}-${Math.random().toString(36).slice(2, 7)}`.slice(0, 32);
   const dir = instanceDir(name);
   await mkdir(dir, { recursive: true });
   await runOk('cp', ['--sparse=always', snapshot.disk, join(dir, 'disk.img')]);
-  for (const f of ['id_ed25519', 'id_ed25519.pub']) await copyFile(join(snapshot.dir, f), join(dir, f));
-  const gateway = await startGateway({ name, fresh: false }).catch(async (error: unknown) => {
+  for (const f of ['host_keys', 'id_ed25519', 'id_ed25519.pub'])
+    await copyFile(join(snapshot.dir, f), join(dir, f));
+  const gateway = await startGateway({ name, restore: snapshot.state }).catch(async (error: unknown) => {
     await gatewayDown(name);
     await rm(dir, { recursive: true, force: true });
     throw error;

@@ -37,7 +37,10 @@ export interface GatewayState {
   wanMac: string;
   lanMac: string;
   startedAt: number;
+  /** From QEMU start to SSH answering: a boot, or a restore (`restored`). */
   bootToSshMs: number;
+  /** Resumed from a booted snapshot (`gateway up --restore`) instead of booted. */
+  restored?: boolean;
 }
 
 /** build.json of the cached image (test/gateway/gateway cmd_build). */
@@ -57,6 +60,11 @@ export interface StartOptions {
   fresh?: boolean;
   /** Extra environment for the gateway command (e.g. GATEWAY_BOOT_TIMEOUT). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Resume the machine state `gateway save` wrote to this file instead of booting; the instance
+   * directory must already hold the disk.img and host_keys saved with it.
+   */
+  restore?: string;
 }
 
 export interface Gateway {
@@ -77,7 +85,7 @@ export interface Gateway {
   serialLog(): Promise<string>;
   /** Pull the plug: QEMU quits at once, the disk keeps whatever reached it. */
   powerCut(): Promise<void>;
-  /** Boot the same disk again (after powerCut or stop) and wait for SSH. */
+  /** Boot the same disk again (after powerCut or stop) and wait for SSH (a real boot, never a restore). */
   boot(): Promise<void>;
   /** Clean reboot from inside (systemctl reboot); resolves when SSH answers from the new boot. */
   reboot(timeoutMs?: number): Promise<void>;
@@ -85,6 +93,8 @@ export interface Gateway {
   waitForSsh(timeoutMs: number, previousBootId?: string): Promise<string>;
   /** Stop QEMU and remove the LAN namespace. */
   stop(): Promise<void>;
+  /** Freeze the running gateway (`gateway save`): machine state to `file`, then QEMU stops. */
+  save(file: string): Promise<void>;
 }
 
 const upTimeoutMs = 900_000;
@@ -100,9 +110,15 @@ export async function buildGateway(env?: NodeJS.ProcessEnv): Promise<GatewayBuil
   return { ...build, dir };
 }
 
-async function up(name: string, fresh: boolean, env: NodeJS.ProcessEnv | undefined): Promise<GatewayState> {
+async function up(
+  name: string,
+  fresh: boolean,
+  env: NodeJS.ProcessEnv | undefined,
+  restore?: string,
+): Promise<GatewayState> {
   const args = [gatewayCommand, 'up', '--name', name, '--json', '--isolated'];
   if (fresh) args.push('--fresh');
+  if (restore !== undefined) args.push('--restore', restore);
   const result = await run('bash', args, { timeoutMs: upTimeoutMs, env: { ...process.env, ...env } });
   if (result.code !== 0) {
     // Leave nothing running behind a failed start.
@@ -144,7 +160,7 @@ export function qmp(socket: string, command: string, args?: Record<string, unkno
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
   const name = options.name ?? `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const env = options.env;
-  let state = await up(name, options.fresh ?? true, env);
+  let state = await up(name, options.restore === undefined && (options.fresh ?? true), env, options.restore);
   const gatewayEnv = { ...process.env, ...env };
 
   const sshArgs = (): string[] => [
@@ -219,6 +235,12 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     },
     stop: async () => {
       await runOk('bash', [gatewayCommand, 'down', '--name', name], { env: gatewayEnv, timeoutMs: 60_000 });
+    },
+    save: async (file) => {
+      await runOk('bash', [gatewayCommand, 'save', '--name', name, '--out', file], {
+        env: gatewayEnv,
+        timeoutMs: 700_000,
+      });
     },
   };
   return gateway;

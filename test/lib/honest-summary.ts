@@ -6,7 +6,9 @@
 // per file / error where no test carries it); the suite has no skipped or todo tests on purpose.
 // Tests left out by a `-t` name filter are not counted (they were not asked for).
 //
-// The line is also written to test-results/summary.txt, which scripts/test prints last.
+// The line is also written to test-results/summary.txt. One printer per run: scripts/test prints
+// the line itself, last, once it has checked vitest's exit status, and says so by setting
+// RK64_SUMMARY_PRINTER=scripts/test; then this reporter only writes the file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -111,6 +113,9 @@ function suiteErrors(module: TestModule): SerializedError[] {
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
+/** The environment value by which scripts/test takes over printing the line. */
+export const SUMMARY_PRINTER_ENV = 'RK64_SUMMARY_PRINTER';
+
 export default class HonestSummaryReporter implements Reporter {
   private vitest: Vitest | undefined;
   private readonly started = new Map<string, number>();
@@ -154,7 +159,7 @@ export default class HonestSummaryReporter implements Reporter {
     if (counts.deselected > 0)
       out.push(`(${counts.deselected} tests left out by the -t filter, not counted)`);
     const line = summaryLine(counts);
-    out.push(line);
+    if (process.env[SUMMARY_PRINTER_ENV] !== 'scripts/test') out.push(line);
     process.stdout.write(`${out.join('\n')}\n`);
     const file = join(config?.root ?? process.cwd(), 'test-results/summary.txt');
     mkdirSync(dirname(file), { recursive: true });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import suiteConfig from '../../../vitest.config.js';
 import { repoRoot, run, type RunResult } from '../../lib/exec.js';
+import { SUMMARY_PRINTER_ENV } from '../../lib/honest-summary.js';
 
 const FILES: Record<string, string> = {
   'vitest.config.ts': `import { defineConfig } from 'vitest/config';
@@ -67,13 +68,20 @@ function withoutCi(): NodeJS.ProcessEnv {
 }
 
 async function vitest(...args: string[]): Promise<RunResult & { summary: string }> {
+  return vitestWith({}, ...args);
+}
+
+async function vitestWith(
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<RunResult & { summary: string }> {
   const result = await run(
     process.execPath,
     [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run', ...args],
     {
       cwd: project,
       // Without CI set, vitest allows .only by default: only the config's allowOnly: false refuses it.
-      env: { ...withoutCi(), NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...withoutCi(), [SUMMARY_PRINTER_ENV]: '', NO_COLOR: '1', FORCE_COLOR: '0', ...env },
       timeoutMs: 100_000,
     },
   );
@@ -132,6 +140,20 @@ describe('the suite summary counts every test that did not pass as failed', { ti
     ]);
     expect(result.summary).toBe('1 passed, 1 failed\n');
     expect(result.stdout).toContain('(1 tests left out by the -t filter, not counted)');
+  });
+
+  it('leaves printing the line to scripts/test when it runs the suite, and still writes the file', async () => {
+    const result = await vitestWith(
+      { [SUMMARY_PRINTER_ENV]: 'scripts/test' },
+      'pass.test.ts',
+      'fail.test.ts',
+    );
+    expect(result.summary).toBe('2 passed, 1 failed\n');
+    expect(result.stdout).not.toMatch(/^\d+ passed, \d+ failed$/m);
+    expect(result.stdout).toContain('Counted as failed:');
+    expect(await readFile(join(repoRoot, 'scripts/test'), 'utf8')).toContain(
+      `${SUMMARY_PRINTER_ENV}=scripts/test npx vitest run`,
+    );
   });
 
   it('counts a run in which no test ran as failed', async () => {
