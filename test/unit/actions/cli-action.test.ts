@@ -72,9 +72,7 @@ describe('rk64 action runs', () => {
       stderr: sink(),
     });
     expect(code).toBe(0);
-    expect(out.text()).toBe(
-      'SSH on the WAN port is now on; the gateway closes it by itself in 45 min.\n',
-    );
+    expect(out.text()).toBe('SSH on the WAN port is now on; the gateway closes it by itself in 45 min.\n');
   });
 
   it('a downgrade the gateway refuses fails (exit 6), naming both versions and the flag', async () => {
