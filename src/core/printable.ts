@@ -33,14 +33,6 @@ export function printable(text: string): string {
   return text.replace(UNPRINTABLE, escape);
 }
 
-/** True when printable() would leave the text as it is. */
-export function isPrintable(text: string): boolean {
-  UNPRINTABLE.lastIndex = 0;
-  const found = UNPRINTABLE.test(text);
-  UNPRINTABLE.lastIndex = 0;
-  return !found;
-}
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
