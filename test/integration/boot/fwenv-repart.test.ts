@@ -213,6 +213,33 @@ describe('break-glass device side', () => {
     ]);
   });
 
+  it('fails closed: when _RUT_OH_ cannot be cleared there is no autologin, and the console says why', async () => {
+    await fwSetenv(join(etc, 'fw_env.config'), { _RUT_OH_: '1' });
+    // the boot state is not writable: fw_setenv fails (a real one, against a real env copy), as
+    // does any later boot's attempt; a flag that stays must not give root at every boot
+    const failing = join(dir, 'fw_setenv-failing');
+    writeFileSync(failing, '#!/bin/sh\necho "Cannot write the environment" >&2\nexit 1\n', { mode: 0o755 });
+    const cmdline = join(dir, 'cmdline-fail');
+    writeFileSync(cmdline, 'root=PARTLABEL=rootfs-a rauc.slot=A console=ttyS2,1500000 rk64.breakglass=1\n');
+    const failRun = join(dir, 'bg-run-fail');
+    const r = await run('bash', [scripts.breakGlass], {
+      env: {
+        ...process.env,
+        PROC_CMDLINE: cmdline,
+        RK64_SYSCONFDIR: etc,
+        RK64_SYSTEMD_RUN_DIR: failRun,
+        SYSTEMCTL: systemctl,
+        FW_SETENV: failing,
+        AGETTY: '/sbin/agetty',
+      },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/REFUSED: could not clear _RUT_OH_ .*so no root autologin/);
+    expect((await run('ls', [failRun])).code).not.toBe(0);
+    expect((await fwPrintenv(join(etc, 'fw_env.config')))?._RUT_OH_).toBe('1');
+    await fwSetenv(join(etc, 'fw_env.config'), { _RUT_OH_: null });
+  });
+
   it("keeps the login program of the system's own getty (NixOS has no /bin/login)", async () => {
     await fwSetenv(join(etc, 'fw_env.config'), { _RUT_OH_: '1' });
     const unit = join(dir, 'serial-getty@.service');
