@@ -6,8 +6,11 @@ import { Rk64Error } from './errors.js';
 export const DEFAULT_SSH_PORT = 22;
 /** The Rock64's UART2 runs at 1.5 Mbaud. */
 export const DEFAULT_BAUD = 1_500_000;
-/** Gateways are administered as root (rk64-action refuses anyone else). */
-export const DEFAULT_SSH_USER = 'root';
+/**
+ * Gateways are administered as the least-privileged operator account, which runs rk64-status and
+ * rk64-action through sudo (src/core/privilege.ts); root has no SSH login.
+ */
+export const DEFAULT_SSH_USER = 'operator';
 
 export interface SshEndpoint {
   host: string;

@@ -1,6 +1,7 @@
 // `rk64-action last`: how the gateway's last install ended, mirrored on the gateway to
 // $RK64_DATA/rk64/last-action.json; re-read after a reconnect to learn how an interrupted install ended.
 import { Rk64Error } from '../errors.js';
+import { asGatewayRoot, sudoRefusal } from '../privilege.js';
 import type { Transport } from '../transport/transport.js';
 import { REMOTE, SHORT_ACTION_TIMEOUT_MS } from './catalogue.js';
 import { lastLine, remoteFailure } from './remote-failure.js';
@@ -15,11 +16,13 @@ export interface LastAction {
 }
 
 export async function readLastAction(transport: Transport, signal?: AbortSignal): Promise<LastAction | null> {
-  const result = await transport.exec(`${REMOTE} last`, {
+  const result = await transport.exec(asGatewayRoot(transport, `${REMOTE} last`), {
     timeoutMs: SHORT_ACTION_TIMEOUT_MS,
     ...(signal ? { signal } : {}),
   });
   if (result.exitCode !== 0) {
+    const refused = sudoRefusal(transport, REMOTE, result);
+    if (refused !== null) throw new Rk64Error('remote', refused);
     if (result.stdout.trim() === '' && result.exitCode === 3) return null;
     throw new Rk64Error(
       'remote',

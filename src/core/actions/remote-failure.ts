@@ -15,7 +15,7 @@ export function remoteFailure(command: string, exitCode: number, output: string)
   const detail = lastLine(output);
   switch (exitCode) {
     case 4:
-      return `${command}: the gateway refused (not root); connect as root (ssh://root@HOST)`;
+      return `${command}: the gateway refused (not root); the console runs it through sudo -n unless it connects as root: check the user of the target`;
     case 2:
       return `${command}: the gateway's rk64-action does not know this request (${detail || 'usage error'}); update the gateway`;
     case 127:

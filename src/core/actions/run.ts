@@ -5,11 +5,13 @@ import type { Transport } from '../transport/transport.js';
 import {
   doneText,
   installCommand,
+  REMOTE,
   remoteCommand,
   SHORT_ACTION_TIMEOUT_MS,
   type GatewayAction,
 } from './catalogue.js';
 import { JsonLines, parseInstallEvent, type Downgrade } from './install-events.js';
+import { asGatewayRoot, sudoRefusal } from '../privilege.js';
 import { remoteFailure } from './remote-failure.js';
 import { serialInstallRefusal } from './serial-bandwidth.js';
 import { isHttpsUrl, isUrl } from './source.js';
@@ -45,7 +47,7 @@ export async function runAction(
 ): Promise<ActionOutcome> {
   if (action.kind === 'install') return install(transport, action.source, action.allowDowngrade, options);
   const command = remoteCommand(action);
-  const result = await transport.exec(command, {
+  const result = await transport.exec(asGatewayRoot(transport, command), {
     timeoutMs: SHORT_ACTION_TIMEOUT_MS,
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -53,7 +55,9 @@ export async function runAction(
     return { ok: true, message: doneText(action), offerReboot: false, downgrade: null };
   return {
     ok: false,
-    message: remoteFailure(command, result.exitCode, result.stderr || result.stdout),
+    message:
+      sudoRefusal(transport, REMOTE, result) ??
+      remoteFailure(command, result.exitCode, result.stderr || result.stdout),
     offerReboot: false,
     downgrade: null,
   };
@@ -96,7 +100,7 @@ async function streamInstall(
       result = { ok: event.ok, message: event.message, downgrade: event.downgrade };
     }
   });
-  const exec = await transport.exec(command, {
+  const exec = await transport.exec(asGatewayRoot(transport, command), {
     timeoutMs: INSTALL_TIMEOUT_MS,
     onStdout: (chunk) => lines.push(chunk),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -115,7 +119,8 @@ async function streamInstall(
   if (exec.exitCode === 0) return { ok: true, message: 'Installed.', offerReboot: true, downgrade: null };
   return {
     ok: false,
-    message: remoteFailure(command, exec.exitCode, exec.stderr || exec.stdout),
+    message:
+      sudoRefusal(transport, REMOTE, exec) ?? remoteFailure(command, exec.exitCode, exec.stderr || exec.stdout),
     offerReboot: false,
     downgrade: null,
   };

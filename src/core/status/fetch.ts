@@ -1,5 +1,6 @@
 // One refresh = one round trip: run `rk64-status` by name from the gateway's PATH.
 import { Rk64Error } from '../errors.js';
+import { asGatewayRoot, sudoRefusal } from '../privilege.js';
 import type { Transport } from '../transport/transport.js';
 import { parseStatus } from './validate.js';
 import type { GatewayStatus } from './schema.js';
@@ -10,10 +11,12 @@ export async function fetchStatus(
   transport: Transport,
   options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<GatewayStatus> {
-  const result = await transport.exec(STATUS_COMMAND, {
+  const result = await transport.exec(asGatewayRoot(transport, STATUS_COMMAND), {
     timeoutMs: options.timeoutMs ?? 30_000,
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  const refused = sudoRefusal(transport, STATUS_COMMAND, result);
+  if (refused !== null) throw new Rk64Error('remote', refused);
   if (result.exitCode === 127) {
     throw new Rk64Error(
       'remote',

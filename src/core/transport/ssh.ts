@@ -341,6 +341,7 @@ export async function connectSsh(target: SshTarget, options: SshOptions = {}): P
 export class SshTransport implements Transport {
   readonly kind = 'ssh' as const;
   readonly description: string;
+  readonly user: string;
   private lostError: Rk64Error | undefined;
   private closed = false;
 
@@ -350,6 +351,7 @@ export class SshTransport implements Transport {
     private readonly jump?: SshClient,
   ) {
     this.description = targetLabel(target) + (target.jump ? ` via ${endpointAddress(target.jump)}` : '');
+    this.user = target.user;
     const onGone = (): void => {
       if (!this.closed && !this.lostError) {
         this.lostError = new Rk64Error(

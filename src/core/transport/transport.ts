@@ -54,6 +54,8 @@ export interface Transport {
   readonly description: string;
   /** The line rate of a serial transport, in baud; undefined for SSH. */
   readonly baud?: number;
+  /** The account commands run as; undefined is root (src/core/privilege.ts adds sudo otherwise). */
+  readonly user?: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   upload(localPath: string, remotePath: string, options?: UploadOptions): Promise<void>;
   close(): Promise<void>;

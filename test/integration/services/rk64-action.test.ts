@@ -69,6 +69,7 @@ const actionEnv = (): NodeJS.ProcessEnv => ({
 const action = (args: string[]) =>
   run(rootfsBin('rk64-action'), args, { env: actionEnv(), timeoutMs: 60_000 });
 const uploads = () => join(rauc.dir, 'data', 'rk64', 'uploads');
+const downloads = () => join(rauc.dir, 'data', 'rk64', 'downloads');
 const lines = (stdout: string) =>
   stdout
     .trim()
@@ -292,14 +293,16 @@ describe('rk64-action install', () => {
     expect(JSON.parse(printed.stdout)).toEqual(last());
   });
 
-  it('installs from an https URL (scheme in capitals: case-insensitive), downloading into uploads/', async () => {
+  it('installs from an https URL (scheme in capitals: case-insensitive), downloading into root\'s downloads/', async () => {
     const r = await action(['install', `${base.replace('https', 'HTTPS')}/rk64-3.0.0.raucb`]);
     expect(r.code, r.stderr).toBe(0);
     const events = lines(r.stdout);
     expect(events[0]?.message).toContain('starting install');
     expect(events.at(-1)).toMatchObject({ event: 'result', ok: true });
     expect(rootfsSlot(await rauc.raucStatus(), 'B').slot_status?.bundle?.version).toBe('3.0.0');
-    expect(readdirSync(uploads())).toEqual([]);
+    expect(readdirSync(downloads())).toEqual([]);
+    // the operator owns uploads/ (SFTP); root downloads only where the operator cannot write
+    expect(statSync(downloads()).mode & 0o777).toBe(0o700);
   });
 
   it('a failed download ends with ok:false, exit 3, no partial file and slots unchanged', async () => {
@@ -309,7 +312,7 @@ describe('rk64-action install', () => {
     expect(lines(r.stdout).at(-1)).toMatchObject({ event: 'result', ok: false });
     expect(lines(r.stdout).at(-1)?.message).toMatch(/download failed: server answered HTTP 404/);
     expect(last()).toMatchObject({ ok: false });
-    expect(readdirSync(uploads())).toEqual([]);
+    expect(readdirSync(downloads())).toEqual([]);
     expect(rauc.slotSums()).toEqual(before);
   });
 
