@@ -16,8 +16,13 @@ export interface GatewayState {
   build: string;
   /** 127.0.0.1 port relayed to the gateway's LAN address 172.20.30.1:22 (the operator on the LAN). */
   sshPort: number;
-  /** ssh://root@127.0.0.1:PORT */
+  /** ssh://operator@127.0.0.1:PORT: the console's target (the product's SSH user). */
   sshTarget: string;
+  /**
+   * The test-only account (test/gateway/files/usr/lib/rk64-gateway/test-account) every command of
+   * ssh()/sshOk() logs in as: it runs each command as root, for inspection and control.
+   */
+  testUser: string;
   /** 127.0.0.1 port QEMU forwards to the WAN side (eth0:22): answers only while SSH-on-WAN is on. */
   wanSshPort: number;
   serialPath: string;
@@ -28,7 +33,7 @@ export interface GatewayState {
   netns: string;
   lanInterface: string;
   disk: string;
-  /** Private key whose public half was provisioned for root. */
+  /** Private key whose public half was provisioned (flash --authorized-keys) for operator and the test account. */
   identity: string;
   /** known_hosts holding the host keys read from the serial console. */
   knownHosts: string;
@@ -74,7 +79,7 @@ export interface Gateway {
   readonly sshTarget: string;
   readonly sshPort: number;
   readonly serialPath: string;
-  /** ssh(1) options that log in as root with strict host-key checking. */
+  /** ssh(1) options that log in as the test account (commands run as root) with strict host-key checking. */
   sshArgs(): string[];
   /** Run a command on the gateway over SSH (system ssh, strict host-key checking). */
   ssh(command: string, options?: RunOptions): Promise<RunResult>;
@@ -180,7 +185,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     state.identity,
     '-p',
     String(state.sshPort),
-    'root@127.0.0.1',
+    `${state.testUser}@127.0.0.1`,
   ];
 
   const gateway: Gateway = {

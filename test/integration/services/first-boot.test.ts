@@ -1,5 +1,6 @@
-// first-boot with real ssh-keygen and a real rauc service: keys imported and validated, host keys
-// made, the slot confirmed, and the sentinel written last.
+// first-boot with real ssh-keygen and a real rauc service: keys and OpenVPN files imported from the
+// provisioning input and validated, the input erased, host keys made, the slot confirmed, and the
+// sentinel written last (and not at all while nobody has a key).
 import {
   cpSync,
   existsSync,
@@ -39,8 +40,13 @@ async function newKey(name: string, type: string): Promise<string> {
   return readFileSync(`${file}.pub`, 'utf8').trim();
 }
 
+// What provision/flash puts on boot-a (provisioning/), here as a plain directory.
+const provisionDir = () => join(data, 'provisioning');
 const firstBoot = (extra: NodeJS.ProcessEnv = {}) =>
-  run(rootfsBin('first-boot'), [], { env: { ...rauc.env, ...extra }, timeoutMs: 60_000 });
+  run(rootfsBin('first-boot'), [], {
+    env: { ...rauc.env, RK64_PROVISION_DIR: provisionDir(), ...extra },
+    timeoutMs: 60_000,
+  });
 const imported = (user: string) => join(data, 'config', 'ssh-authorized-keys', user);
 const sentinel = () => join(data, '.completed_first_boot');
 
@@ -50,7 +56,14 @@ beforeAll(async () => {
   keys.admin = await newKey('admin', 'ed25519');
   keys.adminOld = await newKey('admin-old', 'ed25519');
   keys.ops = await newKey('ops', 'rsa');
-  const provision = join(data, 'provisioning', 'authorized_keys');
+  writeProvisioning();
+  // A key imported earlier (e.g. by a previous provisioning run) must survive.
+  mkdirSync(join(data, 'config', 'ssh-authorized-keys'), { recursive: true });
+  writeFileSync(imported('admin'), `${keys.adminOld}\n`);
+});
+
+function writeProvisioning(): void {
+  const provision = join(provisionDir(), 'ssh-authorized-keys');
   mkdirSync(provision, { recursive: true });
   writeFileSync(
     join(provision, 'admin'),
@@ -62,14 +75,11 @@ beforeAll(async () => {
       'not a key at all',
     ].join('\n') + '\n',
   );
-  writeFileSync(join(provision, 'ops'), keys.ops); // no final newline
+  writeFileSync(join(provision, 'ops'), keys.ops ?? ''); // no final newline
   writeFileSync(join(provision, 'ghost'), 'ssh-rsa AAAAB3Nza garbage\n');
   writeFileSync(join(provision, 'Bad.Name'), `${keys.admin}\n`);
   writeFileSync(join(provision, 'root'), `${keys.ops}\n`);
-  // A key imported earlier (e.g. by a previous provisioning run) must survive.
-  mkdirSync(join(data, 'config', 'ssh-authorized-keys'), { recursive: true });
-  writeFileSync(imported('admin'), `${keys.adminOld}\n`);
-});
+}
 
 afterAll(async () => {
   await rauc?.stop();
@@ -82,16 +92,20 @@ describe('first-boot', () => {
     expect(r.stderr).toContain('cannot confirm the booted slot; first boot will run again at the next boot');
     expect(existsSync(sentinel())).toBe(false);
     expect((await rauc.fwPrintenv()).BOOT_A_LEFT).toBe('2');
+    // the keys were imported before the failure, and their provisioning copy erased
+    expect(existsSync(provisionDir())).toBe(false);
+    expect(readFileSync(imported('ops'), 'utf8')).toBe(`${keys.ops}\n`);
   });
 
-  it('imports good keys, rejects malformed ones by line, keeps earlier keys, confirms the slot', async () => {
+  it('imports good keys, rejects malformed ones by line, keeps earlier keys, erases the input, confirms the slot', async () => {
+    writeProvisioning();
     const r = await firstBoot();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /rejected .*\/provisioning\/authorized_keys\/admin line 3: not a valid SSH public key/,
+      /rejected .*\/provisioning\/ssh-authorized-keys\/admin line 3: not a valid SSH public key/,
     );
     expect(r.stderr).toMatch(
-      /rejected .*\/provisioning\/authorized_keys\/admin line 5: not a valid SSH public key/,
+      /rejected .*\/provisioning\/ssh-authorized-keys\/admin line 5: not a valid SSH public key/,
     );
     expect(r.stderr).toMatch(/rejected .*Bad\.Name: 'Bad\.Name' is not a valid user name/);
     expect(r.stderr).toContain('user ghost: no valid key');
@@ -102,6 +116,8 @@ describe('first-boot', () => {
     // Every imported key is one sshd accepts.
     await runOk('ssh-keygen', ['-l', '-f', imported('admin')]);
     expect(statSync(imported('admin')).mode & 0o777).toBe(0o644);
+    expect(existsSync(provisionDir())).toBe(false);
+    expect(r.stderr).toContain(`erased the provisioning copy ${provisionDir()}`);
   });
 
   it('creates the SSH host keys on /data', () => {
@@ -134,10 +150,15 @@ describe('first-boot', () => {
     const base = mkdtempSync('/var/cache/rk64/services/sshd-');
     try {
       cpSync(data, join(base, 'data'), { recursive: true });
-      const dropIn = readFileSync(`${deviceScripts}/ssh/sshd_config.d/rk64.conf`, 'utf8').replaceAll(
-        ' /data/',
-        ` ${base}/data/`,
-      );
+      // This host has no operator account: the key imported for root stands in for it, so the
+      // drop-in's AllowUsers and PermitRootLogin are widened to root here (they are checked on the
+      // test gateway: sshd -T and a refused root login in test/vm/gateway/gateway.test.ts).
+      const dropIn = readFileSync(`${deviceScripts}/ssh/sshd_config.d/rk64.conf`, 'utf8')
+        .replaceAll(' /data/', ` ${base}/data/`)
+        .replace(/^AllowUsers operator$/m, 'AllowUsers root')
+        .replace(/^PermitRootLogin no$/m, 'PermitRootLogin prohibit-password');
+      expect(dropIn).toMatch(/^AllowUsers root$/m);
+      expect(dropIn).toMatch(/^PermitRootLogin prohibit-password$/m);
       writeFileSync(join(base, 'rk64.conf'), dropIn);
       const port = await freePort();
       writeFileSync(
@@ -200,7 +221,8 @@ describe('first-boot', () => {
 
   it('a second run is skipped and changes nothing', async () => {
     rmSync(join(data, 'ssh', 'ssh_host_ecdsa_key'));
-    writeFileSync(join(data, 'provisioning', 'authorized_keys', 'late'), `${keys.ops}\n`);
+    mkdirSync(join(provisionDir(), 'ssh-authorized-keys'), { recursive: true });
+    writeFileSync(join(provisionDir(), 'ssh-authorized-keys', 'late'), `${keys.ops}\n`);
     const before = readFileSync(sentinel(), 'utf8');
     const r = await firstBoot();
     expect(r.code).toBe(0);
@@ -208,5 +230,75 @@ describe('first-boot', () => {
     expect(existsSync(join(data, 'ssh', 'ssh_host_ecdsa_key'))).toBe(false);
     expect(existsSync(imported('late'))).toBe(false);
     expect(readFileSync(sentinel(), 'utf8')).toBe(before);
+  });
+  it('imports the OpenVPN files as root-only 0600, all of them or none', async () => {
+    const conf = join(rauc.dir, 'openvpn-config');
+    const input = join(rauc.dir, 'openvpn-input');
+    const write = (files: Record<string, string>) => {
+      rmSync(input, { recursive: true, force: true });
+      mkdirSync(join(input, 'openvpn'), { recursive: true });
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(input, 'openvpn', name), text);
+    };
+    const env = {
+      RK64_PROVISION_DIR: input,
+      RK64_CONFIG_DIR: conf,
+      RK64_DATA: join(rauc.dir, 'openvpn-data'),
+      RK64_SSH_DIR: join(data, 'ssh'),
+    };
+    mkdirSync(join(conf, 'ssh-authorized-keys'), { recursive: true });
+    writeFileSync(join(conf, 'ssh-authorized-keys', 'operator'), `${keys.ops}\n`);
+    // one file outside the allow-list: nothing is written
+    write({ 'ca.crt': 'CA\n', 'server.key': 'KEY\n', 'evil.sh': 'x\n' });
+    const refused = await firstBoot(env);
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(refused.stderr).toMatch(/rejected .*evil\.sh: not one of ca\.crt/);
+    expect(refused.stderr).toMatch(/OpenVPN files in .* NOT imported \(nothing written\)/);
+    expect(existsSync(join(conf, 'openvpn'))).toBe(false);
+    expect(existsSync(input)).toBe(false);
+    // too large: nothing is written either
+    rmSync(join(rauc.dir, 'openvpn-data'), { recursive: true, force: true });
+    write({ 'ca.crt': 'x'.repeat(65537) });
+    const large = await firstBoot(env);
+    expect(large.stderr).toMatch(/rejected .*ca\.crt: larger than 65536 bytes/);
+    expect(existsSync(join(conf, 'openvpn'))).toBe(false);
+    rmSync(join(rauc.dir, 'openvpn-data'), { recursive: true, force: true });
+    write({ 'ca.crt': 'CA\n', 'server.key': 'KEY\n', 'server.conf': 'dev tun\n' });
+    const ok = await firstBoot(env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readdirSync(join(conf, 'openvpn')).sort()).toEqual(['ca.crt', 'server.conf', 'server.key']);
+    expect(statSync(join(conf, 'openvpn')).mode & 0o777).toBe(0o700);
+    for (const name of ['ca.crt', 'server.conf', 'server.key']) {
+      const info = statSync(join(conf, 'openvpn', name));
+      expect(info.mode & 0o777).toBe(0o600);
+      expect(info.uid).toBe(0);
+    }
+    expect(readFileSync(join(conf, 'openvpn', 'server.key'), 'utf8')).toBe('KEY\n');
+    expect(existsSync(input)).toBe(false);
+  });
+
+  it('with no key for anyone: warns loudly (how to get in: break-glass), writes no sentinel, and a later run with keys completes', async () => {
+    const conf = join(rauc.dir, 'nokey-config');
+    const dataDir = join(rauc.dir, 'nokey-data');
+    const input = join(rauc.dir, 'nokey-input');
+    const env = {
+      RK64_PROVISION_DIR: input,
+      RK64_CONFIG_DIR: conf,
+      RK64_DATA: dataDir,
+      RK64_SSH_DIR: join(data, 'ssh'),
+    };
+    mkdirSync(join(input, 'ssh-authorized-keys'), { recursive: true });
+    writeFileSync(join(input, 'ssh-authorized-keys', 'operator'), 'not a key\n');
+    const none = await firstBoot(env);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toMatch(/NO SSH KEY: nobody can log in over SSH/);
+    expect(none.stderr).toMatch(/setenv _RUT_OH_ 1; boot/);
+    expect(existsSync(join(dataDir, '.completed_first_boot'))).toBe(false);
+    mkdirSync(join(input, 'ssh-authorized-keys'), { recursive: true });
+    writeFileSync(join(input, 'ssh-authorized-keys', 'operator'), `${keys.admin}\n`);
+    const later = await firstBoot(env);
+    expect(later.code, later.stderr).toBe(0);
+    expect(later.stderr).not.toMatch(/NO SSH KEY/);
+    expect(readFileSync(join(conf, 'ssh-authorized-keys', 'operator'), 'utf8')).toBe(`${keys.admin}\n`);
+    expect(existsSync(join(dataDir, '.completed_first_boot'))).toBe(true);
   });
 });

@@ -127,7 +127,13 @@ describe('test gateway', () => {
     // And from the WAN side SSH really is closed (QEMU forwards the port to eth0:22).
     const wan = await run(
       'ssh',
-      [...gateway.sshArgs().slice(0, -3), '-p', String(gateway.state.wanSshPort), 'root@127.0.0.1', 'true'],
+      [
+        ...gateway.sshArgs().slice(0, -3),
+        '-p',
+        String(gateway.state.wanSshPort),
+        'operator@127.0.0.1',
+        'true',
+      ],
       { timeoutMs: 60_000 },
     );
     expect(wan.code).not.toBe(0);
@@ -485,6 +491,137 @@ async function checkPodman(): Promise<void> {
   }
 }
 
+/** OpenSSH as `user` (the instance key, strict host keys), with extra options before the destination. */
+function sshAs(user: string, options: string[], command: string[], timeoutMs = 60_000) {
+  return run('ssh', [...gateway.sshArgs().slice(0, -1), ...options, `${user}@127.0.0.1`, ...command], {
+    timeoutMs,
+  });
+}
+
+/** `rk64 <args>` with the profiles and known_hosts `gateway up` wrote (the operator's profile). */
+function rk64(args: string[], timeoutMs = 300_000) {
+  return run(
+    'node',
+    [
+      join(repoRoot, 'bin/rk64.js'),
+      '--config',
+      gateway.state.config,
+      '--known-hosts',
+      gateway.state.knownHosts,
+      '--timeout',
+      '180',
+      ...args,
+    ],
+    { timeoutMs, env: { ...process.env, SSH_AUTH_SOCK: '' } },
+  );
+}
+
+describe('test gateway: first contact (keys from flash, least-privileged operator, hardened sshd)', () => {
+  it('flash --authorized-keys put the keys on boot-a; first boot imported them and erased the provisioning copy', async () => {
+    const publicKey = (await readFile(`${gateway.state.identity}.pub`, 'utf8')).trim();
+    const imported = await gateway.sshOk(
+      'cat /data/config/ssh-authorized-keys/operator; echo ---; cat /data/config/ssh-authorized-keys/rk64-test',
+    );
+    const [operatorKeys, testKeys] = imported.stdout.split('---\n');
+    expect(operatorKeys).toContain(publicKey);
+    expect(testKeys?.trim()).toBe(publicKey);
+    const bootA = await gateway.sshOk(
+      'd=$(mktemp -d); mount -o ro /dev/disk/by-partlabel/boot-a "$d"; ls -A "$d"; umount "$d"; rmdir "$d"',
+    );
+    expect(bootA.stdout.split('\n')).toContain('boot.scr');
+    expect(bootA.stdout.split('\n')).not.toContain('provisioning');
+    const journal = await gateway.sshOk('journalctl -b -o cat -u first-boot.service');
+    expect(journal.stdout).toMatch(/erased the provisioning copy/);
+  });
+
+  it('the operator runs the console: status and actions through sudo -n, as the profile `gateway up` wrote (user operator)', async () => {
+    const config = JSON.parse(await readFile(gateway.state.config, 'utf8')) as {
+      profiles: Record<string, { user?: string }>;
+    };
+    expect(config.profiles[`gateway-${gateway.name}`]?.user).toBe('operator');
+    expect(gateway.state.sshTarget).toMatch(/^ssh:\/\/operator@127\.0\.0\.1:\d+$/);
+    const target = gateway.state.sshTarget;
+    const status = await rk64(['status', '--json', target]);
+    expect(status.code, status.stderr).toBe(0);
+    for (const words of [
+      ['ssh-wan', 'on', '--for', '10m'],
+      ['ssh-wan', 'off'],
+      ['mark-good', 'booted'],
+    ]) {
+      const r = await rk64(['action', target, ...words]);
+      expect(r.code, `rk64 action ${words.join(' ')}: ${r.stderr}${r.stdout}`).toBe(0);
+    }
+    // what ran as root: the actions' own journal lines name the operator through sudo
+    const sudoLog = await gateway.sshOk('journalctl -b -o cat _COMM=sudo');
+    expect(sudoLog.stdout).toMatch(/operator : .*COMMAND=\/usr\/bin\/rk64-action ssh-wan on --for 10m/);
+    expect(sudoLog.stdout).toMatch(/operator : .*COMMAND=\/usr\/bin\/rk64-status/);
+  });
+
+  it('as operator: sudo -n refuses anything but rk64-status and rk64-action; rk64-action without sudo refuses', async () => {
+    for (const command of [
+      'sudo -n id',
+      'sudo -n rauc status',
+      'sudo -n /bin/sh -c id',
+      'sudo -n fw_printenv',
+    ]) {
+      const r = await sshAs('operator', [], [command]);
+      expect(r.code, command).not.toBe(0);
+      expect(r.stderr, command).toMatch(/sudo: a password is required|not allowed/);
+    }
+    const allowed = await sshAs('operator', [], ['sudo -n rk64-action last >/dev/null; echo $?']);
+    expect(allowed.stdout.trim()).toMatch(/^[03]$/);
+    const bare = await sshAs('operator', [], ['rk64-action ssh-wan off']);
+    expect(bare.code).toBe(4);
+  });
+
+  it('root has no SSH login (PermitRootLogin no, AllowUsers), even with a key in its authorized keys file', async () => {
+    await gateway.sshOk(`cp /data/config/ssh-authorized-keys/operator /data/config/ssh-authorized-keys/root`);
+    try {
+      const r = await sshAs('root', [], ['true']);
+      expect(r.code).toBe(255);
+      expect(r.stderr).toMatch(/Permission denied/);
+    } finally {
+      await gateway.sshOk('rm -f /data/config/ssh-authorized-keys/root');
+    }
+    const journal = await gateway.sshOk('journalctl -b -o cat _COMM=sshd | grep -i "root" | tail -n 5');
+    expect(journal.stdout).toMatch(
+      /User root from .* not allowed|ROOT LOGIN REFUSED|Invalid user|not allowed because/i,
+    );
+  });
+
+  it('no forwarding through the gateway: ssh -W / -L / -D (direct-tcpip) and -R (tcpip-forward) are refused', async () => {
+    // -W opens the same direct-tcpip channel -L and -D open for each connection they relay.
+    const direct = await sshAs('operator', ['-W', '172.20.30.1:22'], [], 60_000);
+    expect(direct.code).not.toBe(0);
+    expect(direct.stderr).toMatch(/administratively prohibited|open failed/);
+    const remote = await sshAs(
+      'operator',
+      ['-o', 'ExitOnForwardFailure=yes', '-N', '-R', '127.0.0.1:2222:127.0.0.1:22'],
+      [],
+      60_000,
+    );
+    expect(remote.code).not.toBe(0);
+    expect(remote.stderr).toMatch(/remote port forwarding failed/i);
+  });
+
+  it('sshd -T shows the shipped hardening; AllowUsers is the shipped operator plus the test account', async () => {
+    const r = await gateway.sshOk('sshd -T -C user=operator,host=lan,addr=172.20.30.2');
+    const settings = new Map(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => [line.split(' ')[0] ?? '', line.slice(line.indexOf(' ') + 1)] as const),
+    );
+    expect(settings.get('permitrootlogin')).toBe('no');
+    expect(settings.get('disableforwarding')).toBe('yes');
+    expect(settings.get('authenticationmethods')).toBe('publickey');
+    expect(settings.get('maxauthtries')).toBe('3');
+    expect(settings.get('logingracetime')).toBe('20');
+    expect(settings.get('passwordauthentication')).toBe('no');
+    expect(r.stdout.match(/^allowusers .*$/gm)).toEqual(['allowusers operator', 'allowusers rk64-test']);
+  });
+});
+
 describe('test gateway: the production wiring (device-scripts) at run time', () => {
   it('systemd feeds the watchdog with the production timings of device-scripts/system.conf.d', async () => {
     await checkWatchdog();
@@ -639,6 +776,87 @@ describe('test gateway: the firewall fails closed (device-scripts/systemd/*.serv
       expect(log).toMatch(/Failed to start .*Network Configuration/);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('test gateway: a first boot without any key (flash without --authorized-keys)', () => {
+  it('warns on the serial console and writes no sentinel: keys put on boot-a later (flash --provision-only) are imported at the next boot', async () => {
+    // The shared gateway is done; this one is a cheap instance of its own (same image, no keys).
+    await gateway.stop();
+    const name = `${gateway.name}-nokeys`;
+    const gatewayUp = (extra: string[]) =>
+      run('bash', [gatewayCommand, 'up', '--name', name, '--json', '--isolated', ...extra], {
+        timeoutMs: 900_000,
+      });
+    try {
+      const first = await gatewayUp(['--fresh', '--no-keys']);
+      expect(first.code, first.stderr).toBe(0);
+      const state = JSON.parse(first.stdout) as GatewayState;
+      // host keys are printed after sshd started; first-boot ran before sshd
+      const log = withoutEscapes(await readFile(state.serialLog, 'utf8'));
+      expect(log).toMatch(/first-boot: NO SSH KEY: nobody can log in over SSH/);
+      expect(log).toMatch(/first-boot: .*setenv _RUT_OH_ 1; boot/);
+      const refused = await run(
+        'ssh',
+        [
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          `UserKnownHostsFile=${state.knownHosts}`,
+          '-o',
+          'IdentitiesOnly=yes',
+          '-i',
+          state.identity,
+          '-p',
+          String(state.sshPort),
+          'operator@127.0.0.1',
+          'true',
+        ],
+        { timeoutMs: 60_000 },
+      );
+      expect(refused.code).toBe(255);
+      await runOk('bash', [gatewayCommand, 'down', '--name', name], { timeoutMs: 60_000 });
+      // The same disk, keys added on boot-a only: the next boot's first-boot imports them, which
+      // it can only do if the first boot left no sentinel.
+      const provisioned = await run('bash', [
+        join(repoRoot, 'device-scripts/provision/flash'),
+        '--provision-only',
+        '--authorized-keys',
+        `${state.identity}.pub`,
+        '--user',
+        state.testUser,
+        state.disk,
+      ]);
+      expect(provisioned.code, provisioned.stderr).toBe(0);
+      const second = await gatewayUp([]);
+      expect(second.code, second.stderr).toBe(0);
+      const again = JSON.parse(second.stdout) as GatewayState;
+      const check = await run(
+        'ssh',
+        [
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          `UserKnownHostsFile=${again.knownHosts}`,
+          '-o',
+          'IdentitiesOnly=yes',
+          '-i',
+          again.identity,
+          '-p',
+          String(again.sshPort),
+          `${again.testUser}@127.0.0.1`,
+          'systemctl is-active first-boot.service; test -e /data/.completed_first_boot && echo sentinel',
+        ],
+        { timeoutMs: 120_000 },
+      );
+      expect(check.stdout.trim().split('\n'), check.stderr).toEqual(['active', 'sentinel']);
+    } finally {
+      await run('bash', [gatewayCommand, 'down', '--name', name], { timeoutMs: 60_000 });
     }
   });
 });
