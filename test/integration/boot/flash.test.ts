@@ -1,5 +1,14 @@
 // provision/flash against real targets: files, a tmpfs that fills up, loop block devices.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,9 +173,153 @@ describe('flash', () => {
   it('rejects bad usage with one clear line', async () => {
     const r = await run('bash', [scripts.flash, img]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/usage: flash \[--force\] IMAGE TARGET/);
+    expect(r.stderr).toMatch(/usage: flash \[--force\] .*IMAGE TARGET/);
     const missing = await run('bash', [scripts.flash, join(dir, 'nope.img'), join(dir, 't')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/image '.*nope\.img' is not a readable file/);
+  });
+  describe('provisioning input on boot-a (--authorized-keys, --openvpn, --provision-only)', () => {
+    let keyFile: string;
+    let publicKey: string;
+    beforeAll(async () => {
+      await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'op@laptop', '-f', join(dir, 'op')]);
+      publicKey = readFileSync(join(dir, 'op.pub'), 'utf8').trim();
+      keyFile = join(dir, 'keys');
+      writeFileSync(keyFile, `# the operator's laptop\n\n${publicKey}\n`);
+    });
+
+    /** The mtools image spec of boot-a on a flashed file: FILE@@OFFSET. */
+    async function bootA(target: string): Promise<string> {
+      const table = JSON.parse((await runOk('sfdisk', ['--json', target])).stdout) as {
+        partitiontable: { sectorsize?: number; partitions: { name?: string; start: number }[] };
+      };
+      const part = table.partitiontable.partitions.find((p) => p.name === 'boot-a');
+      if (!part) throw new Error(`no boot-a on ${target}`);
+      return `${target}@@${part.start * (table.partitiontable.sectorsize ?? 512)}`;
+    }
+    const mtype = async (target: string, path: string) =>
+      (
+        await runOk('mtype', ['-i', await bootA(target), `::${path}`], {
+          env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },
+        })
+      ).stdout;
+
+    it("writes each user's keys and the OpenVPN files to boot-a after the verified image", async () => {
+      const target = join(dir, 'keys.bin');
+      const vpn = join(dir, 'vpn');
+      mkdirSync(vpn, { recursive: true });
+      writeFileSync(join(vpn, 'ca.crt'), 'CA\n');
+      writeFileSync(join(vpn, 'server.key'), 'KEY\n');
+      const r = await run('bash', [
+        scripts.flash,
+        '--authorized-keys',
+        keyFile,
+        '--authorized-keys',
+        join(dir, 'op.pub'),
+        '--user',
+        'rk64-test',
+        '--openvpn',
+        vpn,
+        img,
+        target,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/written and verified/);
+      expect(await mtype(target, 'provisioning/ssh-authorized-keys/operator')).toBe(
+        readFileSync(keyFile, 'utf8'),
+      );
+      expect((await mtype(target, 'provisioning/ssh-authorized-keys/rk64-test')).trim()).toBe(publicKey);
+      expect(await mtype(target, 'provisioning/openvpn/server.key')).toBe('KEY\n');
+      // the image itself is untouched outside boot-a's files: the boot script is still there
+      expect(await mtype(target, 'boot.scr')).not.toBe('');
+    });
+
+    it('refuses a bad key line with its line number, and writes nothing', async () => {
+      const bad = join(dir, 'bad-keys');
+      writeFileSync(bad, `${publicKey}\n# fine\nssh-ed25519 AAAAbroken typo\n`);
+      const target = join(dir, 'bad-keys.bin');
+      const r = await run('bash', [scripts.flash, '--authorized-keys', bad, img, target]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/bad-keys line 3: not a valid SSH public key .*; nothing written/);
+      expect(existsSync(target)).toBe(false);
+    });
+
+    it('an unreadable key file is a clear error, and nothing is written', async () => {
+      const target = join(dir, 'unreadable.bin');
+      const r = await run('bash', [
+        scripts.flash,
+        '--authorized-keys',
+        join(dir, 'no-such-keys'),
+        img,
+        target,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /authorized keys file '.*no-such-keys' is not a readable file; nothing written/,
+      );
+      expect(existsSync(target)).toBe(false);
+      const empty = join(dir, 'empty-keys');
+      writeFileSync(empty, '# nothing yet\n');
+      const e = await run('bash', [scripts.flash, '--authorized-keys', empty, img, target]);
+      expect(e.code).toBe(2);
+      expect(e.stderr).toMatch(/holds no SSH public key; nothing written/);
+      expect(existsSync(target)).toBe(false);
+    });
+
+    it('refuses OpenVPN files outside the allow-list, links and oversized files, and writes nothing', async () => {
+      const target = join(dir, 'vpn-bad.bin');
+      const cases: [string, (d: string) => void, RegExp][] = [
+        ['name', (d) => writeFileSync(join(d, 'client.ovpn'), 'x'), /'client\.ovpn' is not one of: ca\.crt/],
+        [
+          'link',
+          (d) => symlinkSync('/etc/shadow', join(d, 'server.key')),
+          /server\.key is not a regular file/,
+        ],
+        [
+          'size',
+          (d) => writeFileSync(join(d, 'crl.pem'), 'x'.repeat(65537)),
+          /crl\.pem is larger than 65536 bytes/,
+        ],
+      ];
+      for (const [name, make, message] of cases) {
+        const vpn = join(dir, `vpn-${name}`);
+        mkdirSync(vpn, { recursive: true });
+        writeFileSync(join(vpn, 'ca.crt'), 'CA\n');
+        make(vpn);
+        const r = await run('bash', [
+          scripts.flash,
+          '--authorized-keys',
+          keyFile,
+          '--openvpn',
+          vpn,
+          img,
+          target,
+        ]);
+        expect(r.code, name).toBe(2);
+        expect(r.stderr, name).toMatch(message);
+        expect(existsSync(target), name).toBe(false);
+      }
+    });
+
+    it('--provision-only adds keys to an already flashed target and refuses one without an rk64 layout', async () => {
+      const target = join(dir, 'later.bin');
+      await runOk('bash', [scripts.flash, img, target]);
+      const r = await run('bash', [scripts.flash, '--provision-only', '--authorized-keys', keyFile, target]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await mtype(target, 'provisioning/ssh-authorized-keys/operator')).toBe(
+        readFileSync(keyFile, 'utf8'),
+      );
+      const blank = join(dir, 'blank.bin');
+      writeFileSync(blank, Buffer.alloc(1024 * 1024));
+      const refused = await run('bash', [
+        scripts.flash,
+        '--provision-only',
+        '--authorized-keys',
+        keyFile,
+        blank,
+      ]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/holds no rk64 layout/);
+    });
   });
 });
