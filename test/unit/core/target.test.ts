@@ -32,7 +32,7 @@ describe('target parsing', () => {
       name: 'ssh://192.168.1.10',
       host: '192.168.1.10',
       port: 22,
-      user: 'root',
+      user: 'operator',
     });
     expect(parseExplicitTarget('ssh://op@gw.example.com:2222')).toMatchObject({
       host: 'gw.example.com',
@@ -78,7 +78,7 @@ describe('target parsing', () => {
       port: 22,
       user: 'ops',
     });
-    expect(parseJump('ssh://vpn:2200', 'jump')).toEqual({ host: 'vpn', port: 2200, user: 'root' });
+    expect(parseJump('ssh://vpn:2200', 'jump')).toEqual({ host: 'vpn', port: 2200, user: 'operator' });
   });
 });
 
@@ -107,7 +107,7 @@ describe('config file', () => {
       name: 'shop-17',
       host: '10.8.0.17',
       port: 22,
-      user: 'root',
+      user: 'operator',
       jump: { host: 'vpn.example.com', port: 2200, user: 'ops' },
     });
     expect(resolveTarget('bench', config, env)).toEqual({
@@ -195,8 +195,8 @@ describe('error lines name the target once', () => {
     expect(targetErrorLine(ssh, 'ssh://root@10.0.0.5:2222: connection refused')).toBe(
       'ssh://root@10.0.0.5:2222: connection refused',
     );
-    expect(targetErrorLine(short, 'ssh://root@10.0.0.5:22: connection refused')).toBe(
-      'ssh://root@10.0.0.5:22: connection refused',
+    expect(targetErrorLine(short, 'ssh://operator@10.0.0.5:22: connection refused')).toBe(
+      'ssh://operator@10.0.0.5:22: connection refused',
     );
     expect(targetErrorLine(serial, 'serial:/dev/ttyUSB0@1500000: no prompt after logging in')).toBe(
       'serial:/dev/ttyUSB0@1500000: no prompt after logging in',
