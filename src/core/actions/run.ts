@@ -120,7 +120,8 @@ async function streamInstall(
   return {
     ok: false,
     message:
-      sudoRefusal(transport, REMOTE, exec) ?? remoteFailure(command, exec.exitCode, exec.stderr || exec.stdout),
+      sudoRefusal(transport, REMOTE, exec) ??
+      remoteFailure(command, exec.exitCode, exec.stderr || exec.stdout),
     offerReboot: false,
     downgrade: null,
   };

@@ -293,7 +293,7 @@ describe('rk64-action install', () => {
     expect(JSON.parse(printed.stdout)).toEqual(last());
   });
 
-  it('installs from an https URL (scheme in capitals: case-insensitive), downloading into root\'s downloads/', async () => {
+  it("installs from an https URL (scheme in capitals: case-insensitive), downloading into root's downloads/", async () => {
     const r = await action(['install', `${base.replace('https', 'HTTPS')}/rk64-3.0.0.raucb`]);
     expect(r.code, r.stderr).toBe(0);
     const events = lines(r.stdout);
