@@ -75,6 +75,8 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
     for (const f of listed('rauc/dbus')) expected.add(`etc/dbus-1/system.d/${f}`);
     for (const f of listed('sysctl.d')) expected.add(`etc/sysctl.d/${f}`);
     for (const f of listed('ssh/sshd_config.d')) expected.add(`etc/ssh/sshd_config.d/${f}`);
+    for (const f of listed('sudoers.d')) expected.add(`etc/sudoers.d/${f}`);
+    for (const f of listed('sysusers.d')) expected.add(`usr/lib/sysusers.d/${f}`);
     for (const f of listed('system.conf.d')) expected.add(`usr/lib/systemd/system.conf.d/${f}`);
     for (const f of listed('tmpfiles.d')) expected.add(`usr/lib/tmpfiles.d/${f}`);
     for (const f of listed('udev')) expected.add(`usr/lib/udev/rules.d/${f}`);
