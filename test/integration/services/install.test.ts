@@ -55,6 +55,17 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
     await runOk(`${deviceScripts}/install`, ['--destdir', root, '--prefix', '/usr', '--sysconfdir', '/etc']);
   });
 
+  it('the sudoers drop-in names the installed programs by absolute path, root-only, and visudo accepts it', async () => {
+    const file = join(root, 'etc/sudoers.d/rk64-operator');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^Cmnd_Alias RK64_CONSOLE = \/usr\/bin\/rk64-status, \/usr\/bin\/rk64-action$/m);
+    expect(text).toMatch(/^operator ALL = \(root\) NOPASSWD: RK64_CONSOLE$/m);
+    expect(text).not.toMatch(/@bindir@/);
+    expect(statSync(file).mode & 0o777).toBe(0o440);
+    const check = await run('visudo', ['-c', '-f', file]);
+    expect(check.code, check.stderr + check.stdout).toBe(0);
+  });
+
   it('maps every folder as device-scripts/README.md says', () => {
     const files = filesUnder(root);
     const expected = new Set<string>();
