@@ -30,6 +30,8 @@ journal_append_line() { # journal_append_line LINE
     if ((size > 0 && size + ${#line} + 1 > RK64_JOURNAL_MAX_BYTES)); then
       mv -f "$RK64_JOURNAL" "$RK64_JOURNAL.1" || exit 1
     fi
+    # A torn last line (power cut mid-write) is closed first, so this line stays whole.
+    if [[ -s $RK64_JOURNAL && $(tail -c 1 "$RK64_JOURNAL" | wc -l) -eq 0 ]]; then line=$'\n'$line; fi
     printf '%s\n' "$line" >>"$RK64_JOURNAL"
   ) 9>>"$RK64_JOURNAL.lock"
 }

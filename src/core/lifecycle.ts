@@ -57,7 +57,9 @@ export function describeEvent(e: HistoryEvent): string {
         e.attemptsLeft !== null && e.maxAttempts !== null
           ? `, ${e.attemptsLeft} of ${e.maxAttempts} attempts left`
           : '';
-      const ended = e.previousBootEnded ? `; the previous boot ended: ${endingText(e.previousBootEnded)}` : '';
+      const ended = e.previousBootEnded
+        ? `; the previous boot ended: ${endingText(e.previousBootEnded)}`
+        : '';
       what = `booted ${slot}${attempt}${ended}`;
       break;
     }
@@ -121,8 +123,7 @@ export function lastFallBack(history: readonly HistoryEvent[]): FallBack | null 
   if (!fell?.slot) return null;
   const slot = fell.slot;
   const start = history.findLastIndex(
-    (e, i) =>
-      i < at && e.slot === slot && (e.event === 'install-finished' || e.event === 'slot-activated'),
+    (e, i) => i < at && e.slot === slot && (e.event === 'install-finished' || e.event === 'slot-activated'),
   );
   const window = history.slice(start + 1, at + 1);
   const allBoots = window.filter((e) => e.event === 'boot');
@@ -174,7 +175,9 @@ function fallBackCause(fb: FallBack, evidence?: CaptureEvidence): string {
   const parts = [
     watchdog ? `${watchdog} reset by the watchdog` : '',
     unknown ? `${unknown} ended without a clean shutdown` : '',
-    fb.endings.length - watchdog - unknown ? `${fb.endings.length - watchdog - unknown} shut down cleanly` : '',
+    fb.endings.length - watchdog - unknown
+      ? `${fb.endings.length - watchdog - unknown} shut down cleanly`
+      : '',
   ].filter(Boolean);
   return `of its ${boots(fb.boots.length)}: ${parts.join(', ')}`;
 }

@@ -1,6 +1,7 @@
 // The gateway's lifecycle journal in tests: the device's own reader and state machine
 // (device-scripts/lib/lifecycle.jq, run with jq as rk64-status runs it) over journal text or
 // recorded events, and the history and `rk64 why` of a running e2e gateway.
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HistoryEvent } from '../../src/core/status/schema.js';
 import { validateStatus } from '../../src/core/status/validate.js';
@@ -36,8 +37,20 @@ export async function lifecycleSequence(events: readonly object[], slot: string)
   return states.filter((s, i) => s !== states[i - 1] && s !== 'none');
 }
 
-/** Every event the gateway's journal holds (rk64-status --history all, read by the console's reader). */
-export async function gatewayHistory(gw: E2eGateway): Promise<HistoryEvent[]> {
+/**
+ * Every event the gateway's journal holds (rk64-status --history all, read by the console's
+ * reader). With RK64_LIFECYCLE_RECORD=DIR the journal file itself is also saved there as
+ * `<label>.jsonl`: the recorded sequences the unit tests replay (test/fixtures/lifecycle).
+ */
+export async function gatewayHistory(gw: E2eGateway, label?: string): Promise<HistoryEvent[]> {
+  const record = process.env.RK64_LIFECYCLE_RECORD;
+  if (record && label) {
+    const text = (
+      await gw.sshOk('cat /data/rk64/lifecycle.jsonl.1 /data/rk64/lifecycle.jsonl 2>/dev/null || true')
+    ).stdout;
+    await mkdir(record, { recursive: true });
+    await writeFile(join(record, `${label}.jsonl`), text);
+  }
   return validateStatus(JSON.parse((await gw.sshOk('rk64-status --history all')).stdout)).history;
 }
 

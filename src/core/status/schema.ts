@@ -46,7 +46,7 @@ const lifecycle = object({
   since: {
     type: string,
     nullable: true,
-    doc: 'When it entered the state (the journal event\'s time, ISO 8601 UTC, gateway clock).',
+    doc: "When it entered the state (the journal event's time, ISO 8601 UTC, gateway clock).",
     nullMeans: 'from RAUC, not from the journal',
   },
   attempt: {
@@ -65,7 +65,12 @@ const historyEvent = object({
     required: true,
     doc: 'What: `install-started`, `install-finished`, `install-failed`, `slot-activated`, `boot`, `up` (the boot reached multi-user.target), `health` (os-verification), `marked` (good or bad), `fell-back`. Other names are kept and shown as they are.',
   },
-  slot: { type: slotName, nullable: true, required: true, doc: 'The slot it is about (`boot`, `up`: the booted slot).' },
+  slot: {
+    type: slotName,
+    nullable: true,
+    required: true,
+    doc: 'The slot it is about (`boot`, `up`: the booted slot).',
+  },
   bootId: {
     type: string,
     nullable: true,
@@ -93,15 +98,30 @@ const historyEvent = object({
     required: true,
     doc: '`health`: `running`, `passed` or `failed`; `marked`: `good` or `bad`.',
   },
-  check: { type: string, nullable: true, required: true, doc: '`health` failed: the first check that failed.' },
-  detail: { type: string, nullable: true, required: true, doc: "`health` failed: every failed check and what it saw." },
+  check: {
+    type: string,
+    nullable: true,
+    required: true,
+    doc: '`health` failed: the first check that failed.',
+  },
+  detail: {
+    type: string,
+    nullable: true,
+    required: true,
+    doc: '`health` failed: every failed check and what it saw.',
+  },
   attemptsLeft: {
     type: count,
     nullable: true,
     required: true,
-    doc: '`boot`: the booted slot\'s attempts left as the boot script left them.',
+    doc: "`boot`: the booted slot's attempts left as the boot script left them.",
   },
-  maxAttempts: { type: count, nullable: true, required: true, doc: "`boot`, `fell-back`: RAUC's `boot-attempts`." },
+  maxAttempts: {
+    type: count,
+    nullable: true,
+    required: true,
+    doc: "`boot`, `fell-back`: RAUC's `boot-attempts`.",
+  },
   previousBootEnded: {
     type: oneOf('clean', 'watchdog', 'unknown'),
     nullable: true,

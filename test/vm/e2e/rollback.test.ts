@@ -50,8 +50,12 @@ function expectBackOnA(run: RollbackRun): void {
  * boots of B, then A booted and the fall-back of B recorded; the lifecycle says B fell back.
  * Returns B's boot events and the events after each (to check how each boot ended).
  */
-async function expectFallBackJournal(run: RollbackRun, bBoots: number): Promise<HistoryEvent[]> {
-  const events = sinceLastInstall(await gatewayHistory(s.gw));
+async function expectFallBackJournal(
+  run: RollbackRun,
+  bBoots: number,
+  label: string,
+): Promise<HistoryEvent[]> {
+  const events = sinceLastInstall(await gatewayHistory(s.gw, label));
   expect(events[0]).toMatchObject({ event: 'install-started', slot: 'B', by: 'console' });
   expect(events.filter((e) => e.event === 'install-finished' && e.slot === 'B')).toHaveLength(1);
   expect(events.filter((e) => e.event === 'slot-activated' && e.slot === 'B')).toHaveLength(1);
@@ -61,7 +65,9 @@ async function expectFallBackJournal(run: RollbackRun, bBoots: number): Promise<
   expect(events.filter((e) => e.event === 'fell-back')).toEqual([
     expect.objectContaining({ slot: 'B', to: 'A', maxAttempts: 3, boots: bBoots }),
   ]);
-  expect(run.status.rauc?.slots.find((x) => x.bootname === 'B')?.lifecycle).toMatchObject({ state: 'fell-back' });
+  expect(run.status.rauc?.slots.find((x) => x.bootname === 'B')?.lifecycle).toMatchObject({
+    state: 'fell-back',
+  });
   return boots;
 }
 
@@ -85,7 +91,7 @@ describe.sequential('rollback', () => {
     // Linux started exactly once: on A.
     expect(run.serial.match(/Booting Linux on physical CPU/g)).toHaveLength(1);
     // No boot of B reached user space: the journal holds no boot of B, and says so.
-    await expectFallBackJournal(run, 0);
+    await expectFallBackJournal(run, 0, 'rollback-kernel');
     expect(await rk64Why(s.gw)).toMatch(
       /^slot B fell back to A at \d\d:\d\d UTC: three boots of B never reached user space/,
     );
@@ -106,8 +112,8 @@ describe.sequential('rollback', () => {
     }
     expect(boots[3]).not.toMatch(/health check FAILED/);
     // Each boot of B reached user space, failed the health check on dnsmasq and shut down cleanly.
+    const bootRecords = await expectFallBackJournal(run, 3, 'rollback-health');
     const journal = sinceLastInstall(await gatewayHistory(s.gw));
-    const bootRecords = await expectFallBackJournal(run, 3);
     expect(bootRecords.slice(1).map((e) => e.previousBootEnded)).toEqual(['clean', 'clean', 'clean']);
     const failed = journal.filter((e) => e.event === 'health' && e.verdict === 'failed');
     expect(failed.map((e) => [e.slot, e.check])).toEqual([
@@ -142,8 +148,12 @@ describe.sequential('rollback', () => {
     }
     expect(boots[3]).not.toMatch(/rk64-e2e: PID 1 is stopped/);
     // Each boot of B after the first, and A's, read the watchdog's bootstatus: a watchdog reset.
-    const bootRecords = await expectFallBackJournal(run, 3);
-    expect(bootRecords.slice(1).map((e) => e.previousBootEnded)).toEqual(['watchdog', 'watchdog', 'watchdog']);
+    const bootRecords = await expectFallBackJournal(run, 3, 'rollback-watchdog');
+    expect(bootRecords.slice(1).map((e) => e.previousBootEnded)).toEqual([
+      'watchdog',
+      'watchdog',
+      'watchdog',
+    ]);
     expect(await rk64Why(s.gw)).toMatch(
       /^slot B fell back to A at \d\d:\d\d UTC: the watchdog reset a hung system three times$/,
     );

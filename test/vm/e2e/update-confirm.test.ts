@@ -99,7 +99,7 @@ describe(title, () => {
     // The lifecycle journal: os-upgrade installed and activated B, B booted on its first trial,
     // reached multi-user.target, os-verification checked it, passed it and marked it good; the
     // gateway's state machine walks the whole sequence, and the status says good.
-    const journal = sinceLastInstall(await gatewayHistory(gw));
+    const journal = sinceLastInstall(await gatewayHistory(gw, 'update-confirm'));
     expect(journal.map((e) => [e.event, e.slot, e.by ?? e.verdict ?? null])).toEqual([
       ['install-started', 'B', 'os-upgrade'],
       ['install-finished', 'B', 'os-upgrade'],
