@@ -75,7 +75,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     description:
       "Show or hide the lifecycle history: the gateway's journal, newest first, the last fall-back's reason on top",
     dangerous: false,
-    footer: true,
+    footer: false,
     scope: 'dashboard',
   },
   {
