@@ -81,3 +81,23 @@ export async function rk64Why(gw: E2eGateway): Promise<string> {
   if (r.code !== 0) throw new Error(`rk64 why exited ${r.code}: ${r.stderr}`);
   return r.stdout.trim();
 }
+
+/** A status document with every required field and nothing read, to wrap events for the reader. */
+export function minimalStatus(): Record<string, unknown> {
+  return {
+    schema: 'rk64.status/1',
+    collectedAt: '2026-12-01T00:00:00Z',
+    hostname: null,
+    uptimeSeconds: null,
+    versions: { os: null, bundle: null, kernel: null, rk64: null },
+    rauc: null,
+    bootState: null,
+    watchdog: null,
+    links: null,
+    leases: null,
+    sshOnWan: null,
+    health: null,
+    firstBootCompleted: null,
+    errors: [],
+  };
+}

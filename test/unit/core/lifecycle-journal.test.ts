@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { explain, lastFallBack, lifecycleLabel } from '../../../src/core/lifecycle.js';
 import { validateStatus } from '../../../src/core/status/validate.js';
 import { repoRoot, runOk } from '../../lib/exec.js';
-import { journalEvents, lifecycleJq } from '../../lib/lifecycle.js';
+import { journalEvents, lifecycleJq, minimalStatus } from '../../lib/lifecycle.js';
 
 const COMMON = join(repoRoot, 'device-scripts/lib/common.sh');
 let dir: string;
@@ -130,27 +130,6 @@ describe('journal writer and reader', () => {
     expect(r.stderr).toMatch(/test: lifecycle journal: could not append the up event/);
   });
 });
-
-function minimalStatus(): Record<string, unknown> {
-  return {
-    schema: 'rk64.status/1',
-    collectedAt: '2026-12-01T00:00:00Z',
-    hostname: null,
-    uptimeSeconds: null,
-    versions: { os: null, bundle: null, kernel: null, rk64: null },
-    rauc: null,
-    bootState: null,
-    watchdog: null,
-    links: null,
-    leases: null,
-    sshOnWan: null,
-    health: null,
-    firstBootCompleted: null,
-    errors: [],
-  };
-}
-
-export { minimalStatus };
 
 describe('explain', () => {
   it('names no fall-back when the journal has none', () => {
