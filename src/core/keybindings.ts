@@ -72,8 +72,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     id: 'history',
     keys: ['h'],
     label: 'h',
-    description:
-      "Show or hide the lifecycle history: the gateway's journal, newest first, the last fall-back's reason on top",
+    description: 'Show or hide the lifecycle history (the last fall-back explained on top)',
     dangerous: false,
     footer: false,
     scope: 'dashboard',

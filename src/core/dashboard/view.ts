@@ -113,15 +113,15 @@ export function slotsPanel(status: Shown<GatewayStatus>): Panel {
       cells: [
         slot.bootname ?? '?',
         slot.bootStatus ?? 'unknown',
-        lifecycleLabel(slot.lifecycle),
         slot.booted ? 'booted' : '-',
         slot.primary ? 'primary' : '-',
         slot.bundleVersion ?? '-',
+        lifecycleLabel(slot.lifecycle),
       ],
       tone,
     };
   });
-  const rows = table(['slot', 'state', 'lifecycle', 'booted', 'primary', 'bundle'], body);
+  const rows = table(['slot', 'state', 'booted', 'primary', 'bundle', 'lifecycle'], body);
   const why = whyLine(status);
   if (why) rows.push(row(why, 'bad'));
   const booted = rauc.slots.find((s) => s.booted);
