@@ -122,7 +122,7 @@ describe('dashboard panels', () => {
     expect(panels(status).map((p) => p.id)).not.toContain('history');
     const history = panels(status, { history: true }).find((p) => p.id === 'history');
     const rows = history?.rows.map((r) => r.text) ?? [];
-    expect(history?.title).toBe('Lifecycle history (11, newest first)');
+    expect(history?.title).toBe('Lifecycle history (12, newest first)');
     expect(rows[0]).toBe(
       'why: slot B fell back to A at 00:40 UTC: the watchdog reset a hung system three times',
     );
