@@ -49,15 +49,10 @@ describe('journal writer and reader', { timeout: 120_000 }, () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).toBe('');
     const events = await read();
-    expect(events).toEqual([
-      {
-        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
-        event: 'install-started',
-        bootId: 'f00d',
-        slot: 'B',
-        source: 'x\ty"z',
-      },
-      { at: expect.any(String), event: 'up', bootId: 'f00d' },
+    for (const e of events) expect(e.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(events.map(({ at: _at, ...rest }) => rest)).toEqual([
+      { event: 'install-started', bootId: 'f00d', slot: 'B', source: 'x\ty"z' },
+      { event: 'up', bootId: 'f00d' },
     ]);
   });
 
