@@ -85,9 +85,11 @@ booted_slot_committed() {
   [[ -f $RK64_COMMIT_FILE && $(<"$RK64_COMMIT_FILE") == "$bootname $install_id" ]]
 }
 
-# rauc status mark-good for the booted slot, then record the installation as committed.
-commit_booted_slot() {
-  local info bootname install_id out
+# rauc status mark-good for the booted slot, then record the installation as committed and, in
+# the lifecycle journal, who marked it good (BY: the program or "console"; empty: not journaled, for
+# a slot confirmed again at every boot).
+commit_booted_slot() { # commit_booted_slot [BY]
+  local info bootname install_id out by=${1-$RK64_PROG}
   info=$(booted_slot_info) || return 1
   IFS=$'\t' read -r bootname install_id _ <<<"$info"
   out=$("$RAUC" status mark-good booted 2>&1) || {
@@ -95,6 +97,7 @@ commit_booted_slot() {
     return 1
   }
   printf '%s %s\n' "$bootname" "$install_id" | atomic_write "$RK64_COMMIT_FILE"
+  [[ -z $by ]] || journal_event marked "$("$JQ" -nc --arg slot "$bootname" --arg by "$by" '{slot: $slot, verdict: "good", by: $by}')"
   log "slot $bootname ($install_id) marked good and committed"
 }
 
@@ -299,3 +302,7 @@ wan_interface() {
   [[ -n $name ]] || return 1
   printf '%s\n' "$name"
 }
+
+# ---- Lifecycle journal (lib/lifecycle.sh) ------------------------------------------------------
+# shellcheck source=lifecycle.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lifecycle.sh"

@@ -14,6 +14,7 @@
     ./watchdog.nix
     ./updates.nix
     ./os-verification.nix
+    ./lifecycle.nix
     ./first-boot.nix
     ./openvpn.nix
     ./podman.nix

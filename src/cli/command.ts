@@ -25,6 +25,8 @@ export type CliCommand =
   | { name: 'status'; targets: string[]; json: boolean; parallel: number; args: GlobalArgs }
   | { name: 'tui'; target: string; batch: boolean; json: boolean; readOnly: boolean; args: GlobalArgs }
   | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs }
+  | { name: 'history'; target: string; json: boolean; limit: number | null; args: GlobalArgs }
+  | { name: 'why'; target: string; args: GlobalArgs }
   | {
       name: 'action';
       target: string;

@@ -2,6 +2,7 @@
 // load only on this path and never for `rk64 status`, `--batch` or `--json`.
 import { openTransport } from '../core/connect.js';
 import type { ConnectOptions } from '../core/connect.js';
+import { DASHBOARD_HISTORY_EVENTS } from '../core/dashboard/view.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
 
@@ -22,7 +23,11 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     gateway: target.name,
     connect: () => openTransport(target, options.connect),
     fetchStatus: (transport, signal) =>
-      fetchStatus(transport, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) }),
+      fetchStatus(transport, {
+        timeoutMs: options.timeoutMs,
+        history: DASHBOARD_HISTORY_EVENTS,
+        ...(signal ? { signal } : {}),
+      }),
     readOnly: options.readOnly,
     debug: options.debug === true,
     lowBandwidth: target.kind === 'serial',

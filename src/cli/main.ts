@@ -58,10 +58,15 @@ async function resolveTargets(names: string[], args: GlobalArgs, io: CliIo): Pro
   });
 }
 
-async function statusOf(target: Target, connect: ConnectOptions, timeoutMs: number): Promise<GatewayStatus> {
+async function statusOf(
+  target: Target,
+  connect: ConnectOptions,
+  timeoutMs: number,
+  history?: number | 'all',
+): Promise<GatewayStatus> {
   const transport = await openTransport(target, connect);
   try {
-    return await fetchStatus(transport, { timeoutMs });
+    return await fetchStatus(transport, { timeoutMs, ...(history !== undefined ? { history } : {}) });
   } finally {
     await transport.close();
   }
@@ -164,6 +169,23 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
       } finally {
         await transport.close();
       }
+    }
+    case 'history':
+    case 'why': {
+      const [target] = await resolveTargets([command.target], command.args, io);
+      if (!target) throw new Rk64Error('usage', `rk64 ${command.name} needs one TARGET`);
+      const limit = command.name === 'history' ? command.limit : null;
+      const status = await statusOf(
+        target,
+        connectOptionsFor(command.args, io),
+        command.args.timeout * 1000,
+        limit ?? 'all',
+      );
+      const { historyCommandOutput, whyCommandOutput } = await import('./history.js');
+      io.stdout.write(
+        command.name === 'history' ? historyCommandOutput(status, command.json) : whyCommandOutput(status),
+      );
+      return ExitCode.ok;
     }
     case 'break-glass': {
       const [target] = await resolveTargets([command.target], command.args, io);

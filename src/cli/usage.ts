@@ -134,6 +134,20 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
           }),
     )
     .command(
+      'history <target>',
+      "print the gateway's lifecycle journal, newest first, the last fall-back's reason on top (--json: the events as the gateway keeps them, oldest first)",
+      (y) =>
+        y
+          .positional('target', { type: 'string', demandOption: true })
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON array of the events' })
+          .option('limit', { type: 'number', requiresArg: true, describe: 'only the last N events' }),
+    )
+    .command(
+      'why <target>',
+      'one sentence from the lifecycle journal: why the gateway last fell back to the other slot',
+      (y) => y.positional('target', { type: 'string', demandOption: true }),
+    )
+    .command(
       'action <target> <words..>',
       `run one action on a gateway without asking (for scripts); ACTION is one of: ${ACTION_USAGE}`,
       (y) =>
@@ -152,7 +166,7 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
             describe: 'install: install a bundle that is not newer than the running system',
           }),
     )
-    .demandCommand(1, 'give a command: status, tui, action or break-glass')
+    .demandCommand(1, 'give a command: status, tui, history, why, action or break-glass')
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
@@ -175,6 +189,7 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
     words?: (string | number)[];
     for?: string;
     'allow-downgrade'?: boolean;
+    limit?: number;
   };
   if (a.help === true || a.version === true) return undefined;
   switch (a._[0]) {
@@ -197,6 +212,18 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
       };
     case 'break-glass':
       return { name: 'break-glass', target: String(a.target), wait: a.wait ?? 120, args: a };
+    case 'history':
+      if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1))
+        throw new Rk64Error('usage', `--limit must be a whole number of at least 1, not ${a.limit}`);
+      return {
+        name: 'history',
+        target: String(a.target),
+        json: a.json ?? false,
+        limit: a.limit ?? null,
+        args: a,
+      };
+    case 'why':
+      return { name: 'why', target: String(a.target), args: a };
     case 'action':
       return {
         name: 'action',

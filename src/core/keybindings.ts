@@ -13,7 +13,7 @@ export type ActionBindingId =
   | 'reboot';
 
 /** Keys that only steer the console. */
-export type ControlBindingId = 'help' | 'refresh' | 'last-action' | 'quit' | 'confirm' | 'cancel';
+export type ControlBindingId = 'help' | 'refresh' | 'last-action' | 'history' | 'quit' | 'confirm' | 'cancel';
 
 export type BindingId = ActionBindingId | ControlBindingId;
 
@@ -64,6 +64,15 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     keys: ['l'],
     label: 'l',
     description: "Show the outcome of the gateway's last install (rk64-action last)",
+    dangerous: false,
+    footer: false,
+    scope: 'dashboard',
+  },
+  {
+    id: 'history',
+    keys: ['h'],
+    label: 'h',
+    description: 'Show or hide the lifecycle history (the last fall-back explained on top)',
     dangerous: false,
     footer: false,
     scope: 'dashboard',
@@ -189,6 +198,7 @@ function shortName(b: KeyBinding): string {
     help: 'help',
     refresh: 'refresh',
     'last-action': 'last',
+    history: 'history',
     'mark-good-booted': 'good',
     'mark-good-other': 'good other',
     'mark-bad-booted': 'bad',

@@ -107,7 +107,7 @@ export function DashboardView({
   const height = rows === undefined ? Number.POSITIVE_INFINITY : Math.max(0, rows - fixed);
   const placed =
     state.status && state.overlay.kind !== 'help'
-      ? layoutPanels(panels(state.status), columns, height, titleText(theme))
+      ? layoutPanels(panels(state.status, { history: state.showHistory }), columns, height, titleText(theme))
       : [];
   return (
     <Box flexDirection="column" width={columns} {...(rows ? { height: rows } : {})}>

@@ -58,6 +58,8 @@ export interface DashboardState {
   /** An install was running when the connection dropped: re-read `rk64-action last` on reconnect. */
   installOutcomePending: boolean;
   lastAction: LastAction | null;
+  /** The history panel (lifecycle journal) is shown. */
+  showHistory: boolean;
   quit: boolean;
   /** An error reconnecting cannot fix (host key, authentication, bad target): the console exits. */
   fatal: Rk64Error | null;
@@ -156,6 +158,7 @@ export class DashboardController {
       notice: null,
       installOutcomePending: false,
       lastAction: null,
+      showHistory: false,
       quit: false,
       fatal: null,
     };
@@ -258,6 +261,8 @@ export class DashboardController {
       case 'last-action':
         void this.showLastAction();
         return;
+      case 'history':
+        return this.update({ showHistory: !this.state.showHistory });
       case 'quit':
         return this.quit();
       case 'confirm':

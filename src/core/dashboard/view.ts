@@ -5,6 +5,7 @@
 // Every panel takes a Shown status (src/core/printable.ts): gateway strings arrive printable.
 import type { DashboardState } from './controller.js';
 import { formatDuration } from '../format.js';
+import { describeEvent, explain, lastFallBack, lifecycleLabel } from '../lifecycle.js';
 import type { Shown } from '../printable.js';
 import type { GatewayStatus } from '../status/schema.js';
 import { sshWanDeadline } from '../status/ssh-wan.js';
@@ -23,11 +24,12 @@ export interface Panel {
   rows: PanelRow[];
 }
 
-export type PanelId = 'slots' | 'boot' | 'watchdog' | 'health' | 'links' | 'leases' | 'notes';
+export type PanelId = 'slots' | 'boot' | 'history' | 'watchdog' | 'health' | 'links' | 'leases' | 'notes';
 
 /** Rows of the screen, each a list of panels side by side when they fit (layout.ts). */
 export const PANEL_LAYOUT: readonly (readonly PanelId[])[] = [
   ['slots', 'boot'],
+  ['history'],
   ['watchdog', 'health'],
   ['links'],
   ['leases'],
@@ -37,6 +39,7 @@ export const PANEL_LAYOUT: readonly (readonly PanelId[])[] = [
 /** The document's fields each panel shows; a reason about a field no panel shows goes to "notes". */
 const PANEL_FIELDS: Record<Exclude<PanelId, 'notes'>, readonly string[]> = {
   slots: ['rauc'],
+  history: ['history'],
   boot: ['bootState'],
   watchdog: ['watchdog'],
   health: ['health', 'sshOnWan', 'firstBootCompleted'],
@@ -113,11 +116,14 @@ export function slotsPanel(status: Shown<GatewayStatus>): Panel {
         slot.booted ? 'booted' : '-',
         slot.primary ? 'primary' : '-',
         slot.bundleVersion ?? '-',
+        lifecycleLabel(slot.lifecycle),
       ],
       tone,
     };
   });
-  const rows = table(['slot', 'state', 'booted', 'primary', 'bundle'], body);
+  const rows = table(['slot', 'state', 'booted', 'primary', 'bundle', 'lifecycle'], body);
+  const why = whyLine(status);
+  if (why) rows.push(row(why, 'bad'));
   const booted = rauc.slots.find((s) => s.booted);
   const bootname = booted?.bootname ?? null;
   // mark-good resets the booted slot's counter to the maximum; below it, the boot is unconfirmed.
@@ -139,6 +145,38 @@ export function slotsPanel(status: Shown<GatewayStatus>): Panel {
   }
   rows.push(...footnotes(status, PANEL_FIELDS.slots));
   return { id: 'slots', title: `RAUC slots${rauc.compatible ? ` (${rauc.compatible})` : ''}`, rows };
+}
+
+/**
+ * The dashboard's answer to "why did it fall back?" while a slot's lifecycle says it fell back:
+ * the journal's sentence (src/core/lifecycle.ts), or the slot's own reason when the events the
+ * dashboard asked for no longer reach back to the fall-back.
+ */
+function whyLine(status: Shown<GatewayStatus>): string | null {
+  const fell = status.rauc?.slots.find((s) => s.lifecycle?.state === 'fell-back');
+  if (!fell) return null;
+  const fb = lastFallBack(status.history);
+  if (fb && fb.slot === fell.bootname) return `why: ${explain(status.history)}`;
+  return `why: slot ${fell.bootname ?? '?'} fell back: ${fell.lifecycle?.reason ?? 'no reason recorded'}`;
+}
+
+/** The lifecycle journal's last events, newest first, the last fall-back's explanation on top. */
+export function historyPanel(status: Shown<GatewayStatus>): Panel {
+  const events = status.history;
+  const rows: PanelRow[] = [];
+  if (lastFallBack(events)) rows.push(row(`why: ${explain(events)}`, 'bad'));
+  for (const e of [...events].reverse()) rows.push(row(describeEvent(e), eventTone(e)));
+  if (events.length === 0) rows.push(row('no events (the journal is empty, or not reported)', 'dim'));
+  rows.push(...footnotes(status, PANEL_FIELDS.history));
+  return { id: 'history', title: `Lifecycle history (${events.length}, newest first)`, rows };
+}
+
+function eventTone(e: Shown<GatewayStatus>['history'][number]): Tone {
+  if (e.event === 'fell-back' || e.event === 'install-failed') return 'bad';
+  if (e.event === 'health' && e.verdict === 'failed') return 'bad';
+  if (e.event === 'marked') return e.verdict === 'bad' ? 'bad' : 'ok';
+  if (e.event === 'health' && e.verdict === 'passed') return 'ok';
+  return e.event === 'up' ? 'dim' : 'normal';
 }
 
 export function bootPanel(status: Shown<GatewayStatus>): Panel {
@@ -277,10 +315,14 @@ export function notesPanel(status: Shown<GatewayStatus>): Panel | null {
   };
 }
 
-export function panels(status: Shown<GatewayStatus>): Panel[] {
+/** How many journal events the dashboard asks for with each refresh (rk64-status --history). */
+export const DASHBOARD_HISTORY_EVENTS = 12;
+
+export function panels(status: Shown<GatewayStatus>, options: { history?: boolean } = {}): Panel[] {
   const all = [
     slotsPanel(status),
     bootPanel(status),
+    options.history ? historyPanel(status) : null,
     watchdogPanel(status),
     healthPanel(status),
     linksPanel(status),

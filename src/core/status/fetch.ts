@@ -7,11 +7,16 @@ import type { GatewayStatus } from './schema.js';
 
 export const STATUS_COMMAND = 'rk64-status';
 
+/** The status command asking for the lifecycle journal's last `history` events too (`all`: every one). */
+export function statusCommandLine(history?: number | 'all'): string {
+  return history === undefined ? STATUS_COMMAND : `${STATUS_COMMAND} --history ${history}`;
+}
+
 export async function fetchStatus(
   transport: Transport,
-  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  options: { timeoutMs?: number; signal?: AbortSignal; history?: number | 'all' } = {},
 ): Promise<GatewayStatus> {
-  const result = await transport.exec(asGatewayRoot(transport, STATUS_COMMAND), {
+  const result = await transport.exec(asGatewayRoot(transport, statusCommandLine(options.history)), {
     timeoutMs: options.timeoutMs ?? 30_000,
     ...(options.signal ? { signal: options.signal } : {}),
   });

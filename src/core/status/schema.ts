@@ -24,6 +24,125 @@ export const STATUS_SCHEMA = 'rk64.status/1';
 
 const slotName = oneOf('A', 'B');
 
+/** Lifecycle states of a slot, in the order an update walks them (docs/boot.md, "Lifecycle journal"). */
+export const LIFECYCLE_STATES = [
+  'empty',
+  'installed',
+  'trying',
+  'booted',
+  'health-checking',
+  'good',
+  'fell-back',
+  'bad',
+] as const;
+
+const lifecycle = object({
+  state: {
+    type: oneOf(...LIFECYCLE_STATES),
+    required: true,
+    doc: '`empty`: never written (and not booted); `installed`: a bundle was written; `trying`: booted on trial, attempt `attempt` of `maxAttempts`; `booted`: that trial boot reached multi-user.target; `health-checking`: os-verification is checking it; `good`: the health check passed or it was marked good; `fell-back`: its boot attempts ran out and the other slot booted; `bad`: the health check failed, the install failed, or it was marked bad.',
+  },
+  reason: { type: string, nullable: true, doc: 'One line: why it is in this state.' },
+  since: {
+    type: string,
+    nullable: true,
+    doc: "When it entered the state (the journal event's time, ISO 8601 UTC, gateway clock).",
+    nullMeans: 'from RAUC, not from the journal',
+  },
+  attempt: {
+    type: count,
+    nullable: true,
+    doc: '`trying`: which attempt this is (`maxAttempts` − attempts left when it booted).',
+  },
+  maxAttempts: { type: count, nullable: true, doc: '`trying`: the attempts a trial gets.' },
+});
+
+/** One event of the lifecycle journal, as rk64-status prints it (every declared field present). */
+const historyEvent = object({
+  at: { type: string, required: true, doc: 'When (ISO 8601 UTC, gateway clock).' },
+  event: {
+    type: string,
+    required: true,
+    doc: 'What: `install-started`, `install-finished`, `install-failed`, `slot-activated`, `boot`, `up` (the boot reached multi-user.target), `health` (os-verification), `marked` (good or bad), `fell-back`. Other names are kept and shown as they are.',
+  },
+  slot: {
+    type: slotName,
+    nullable: true,
+    required: true,
+    doc: 'The slot it is about (`boot`, `up`: the booted slot).',
+  },
+  bootId: {
+    type: string,
+    nullable: true,
+    required: true,
+    doc: 'The boot it happened in (`/proc/sys/kernel/random/boot_id`).',
+  },
+  by: {
+    type: string,
+    nullable: true,
+    required: true,
+    doc: 'Who: `console` (rk64-action), `os-upgrade`, `os-verification`, `first-boot`.',
+  },
+  version: { type: string, nullable: true, required: true, doc: 'Install events: the bundle version.' },
+  hash: {
+    type: string,
+    nullable: true,
+    required: true,
+    doc: "Install events: the bundle's sha256 (`install-started` by os-upgrade) or the slot image's (`install-finished`, from RAUC).",
+  },
+  source: { type: string, nullable: true, required: true, doc: 'Install events: the URL or file installed.' },
+  reason: { type: string, nullable: true, required: true, doc: '`install-failed`: why.' },
+  verdict: {
+    type: string,
+    nullable: true,
+    required: true,
+    doc: '`health`: `running`, `passed` or `failed`; `marked`: `good` or `bad`.',
+  },
+  check: {
+    type: string,
+    nullable: true,
+    required: true,
+    doc: '`health` failed: the first check that failed.',
+  },
+  detail: {
+    type: string,
+    nullable: true,
+    required: true,
+    doc: '`health` failed: every failed check and what it saw.',
+  },
+  attemptsLeft: {
+    type: count,
+    nullable: true,
+    required: true,
+    doc: "`boot`: the booted slot's attempts left as the boot script left them.",
+  },
+  maxAttempts: {
+    type: count,
+    nullable: true,
+    required: true,
+    doc: "`boot`, `fell-back`: RAUC's `boot-attempts`.",
+  },
+  previousBootEnded: {
+    type: oneOf('clean', 'watchdog', 'unknown'),
+    nullable: true,
+    required: true,
+    doc: "`boot`: how the boot before it ended: `clean` (shut down in order), `watchdog` (the watchdog driver's bootstatus reports a reset by the watchdog), `unknown` (power loss, or a hang the driver cannot report).",
+  },
+  to: { type: slotName, nullable: true, required: true, doc: '`fell-back`: the slot that booted instead.' },
+  boots: {
+    type: count,
+    nullable: true,
+    required: true,
+    doc: "`fell-back`: the slot's boots recorded since it was installed (each reached user space).",
+  },
+  bootsReachedUserSpace: {
+    type: count,
+    nullable: true,
+    required: true,
+    doc: '`fell-back`: of those, the boots that reached multi-user.target.',
+  },
+});
+
 const slot = object({
   bootname: {
     type: slotName,
@@ -56,6 +175,12 @@ const slot = object({
     type: recordOf(string),
     required: true,
     doc: 'RAUC slot name → device, the slot and its children (`parent`): `{"rootfs.0": device, "boot.0": device}`.',
+  },
+  lifecycle: {
+    type: lifecycle,
+    nullable: true,
+    doc: "Where the slot is in its update's lifecycle, from the lifecycle journal `$RK64_JOURNAL` (`/data/rk64/lifecycle.jsonl`); without a journal entry for the slot: `empty` when RAUC never wrote it and it is not booted, else RAUC's `boot_status`.",
+    nullMeans: 'neither the journal nor RAUC tells',
   },
 });
 
@@ -243,6 +368,11 @@ export const STATUS_FIELDS = {
     doc: '`$RK64_DATA/.completed_first_boot` exists.',
     nullMeans: '`$RK64_DATA` is missing',
   },
+  history: {
+    type: arrayOf(historyEvent),
+    missing: 'empty',
+    doc: 'With `rk64-status --history N` (or `all`): the last N events of the lifecycle journal, oldest first. A line of the journal that is not an event (a torn last line) is skipped.',
+  },
   errors: {
     type: arrayOf(errorEntry),
     missing: 'empty',
@@ -264,3 +394,6 @@ export type HealthStatus = NonNullable<GatewayStatus['health']>;
 export type HealthState = NonNullable<HealthStatus['state']>;
 export type Versions = GatewayStatus['versions'];
 export type StatusError = GatewayStatus['errors'][number];
+export type SlotLifecycle = NonNullable<SlotStatus['lifecycle']>;
+export type LifecycleState = NonNullable<SlotLifecycle['state']>;
+export type HistoryEvent = GatewayStatus['history'][number];

@@ -243,6 +243,14 @@ describe('rk64-status', () => {
           bundleVersion: '2026.11.2',
           installedAt: '2026-11-20T10:00:00Z',
           devices: { 'rootfs.0': join(dir, 'rootfs-a.img'), 'boot.0': join(dir, 'boot-a.img') },
+          // No lifecycle journal: RAUC's verdict, saying so.
+          lifecycle: {
+            state: 'good',
+            reason: 'RAUC reports it good; the journal has no entry for it',
+            since: null,
+            attempt: null,
+            maxAttempts: null,
+          },
         },
         {
           bootname: 'B',
@@ -252,6 +260,13 @@ describe('rk64-status', () => {
           bundleVersion: '2026.12.0',
           installedAt: '2026-11-25T09:00:00Z',
           devices: { 'rootfs.1': join(dir, 'rootfs-b.img'), 'boot.1': join(dir, 'boot-b.img') },
+          lifecycle: {
+            state: 'bad',
+            reason: 'RAUC reports it bad; the journal has no entry for it',
+            since: null,
+            attempt: null,
+            maxAttempts: null,
+          },
         },
       ],
     });
@@ -295,6 +310,63 @@ describe('rk64-status', () => {
       detail: 'dnsmasq not running',
     });
     expect(doc.firstBootCompleted).toBe(false);
+  });
+
+  it('lifecycle and --history from the journal; a torn last line is skipped; --history needs a count', async () => {
+    const state = join(dir, 'data-journal', 'rk64');
+    await mkdir(state, { recursive: true });
+    const line = (o: object) => `${JSON.stringify(o)}\n`;
+    await writeFile(
+      join(state, 'lifecycle.jsonl'),
+      line({
+        at: '2026-11-25T09:00:00Z',
+        event: 'install-finished',
+        slot: 'B',
+        version: '2026.12.0',
+        by: 'console',
+      }) +
+        line({
+          at: '2026-11-25T09:01:00Z',
+          event: 'boot',
+          slot: 'B',
+          attemptsLeft: 2,
+          maxAttempts: 3,
+          bootId: 'b1',
+        }) +
+        line({ at: '2026-11-25T09:02:00Z', event: 'up', slot: 'B', bootId: 'b1' }) +
+        line({ at: '2026-11-25T09:03:00Z', event: 'health', slot: 'B', verdict: 'running' }) +
+        '{"at":"2026-11-25T09:04:00Z","event":"hea',
+    );
+    const env = gatewayEnv({ RK64_DATA: join(dir, 'data-journal') });
+    const run3 = await run(SCRIPT, ['--history', '3'], {
+      env: { PATH: process.env.PATH, ...env },
+      timeoutMs: 60_000,
+    });
+    expect(run3.code, run3.stderr).toBe(0);
+    const doc = validateStatus(JSON.parse(run3.stdout));
+    expect(doc.rauc?.slots.find((x) => x.bootname === 'B')?.lifecycle).toEqual({
+      state: 'health-checking',
+      reason: 'os-verification is checking it',
+      since: '2026-11-25T09:03:00Z',
+      attempt: 1,
+      maxAttempts: 3,
+    });
+    expect(doc.history.map((e) => e.event)).toEqual(['boot', 'up', 'health']);
+    expect(doc.history[0]).toMatchObject({
+      slot: 'B',
+      attemptsLeft: 2,
+      maxAttempts: 3,
+      bootId: 'b1',
+      by: null,
+    });
+    // Without --history the document has no history (the console then notes it as not reported).
+    expect((await rawStatus(env)).raw).not.toHaveProperty('history');
+    const bad = await run(SCRIPT, ['--history', '0'], {
+      env: { PATH: process.env.PATH, ...env },
+      timeoutMs: 60_000,
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--history takes 1-99999 or all/);
   });
 
   it('computes the next boot slot the way the boot script does', async () => {

@@ -509,6 +509,19 @@ describe('modes', () => {
     expect(attempts).toBe(2);
   });
 
+  it('h shows the lifecycle history panel and hides it again, without a round trip', async () => {
+    const t = gateway().status(() => loadStatus('rolled-back'));
+    const ui = await mount(t);
+    const before = t.commands.length;
+    expect(ui.screen()).not.toContain('Lifecycle history');
+    await ui.press('h');
+    await ui.waitFor('Lifecycle history (12, newest first)');
+    expect(ui.screen().replace(/\s+/g, ' ')).toContain('the watchdog reset a hung system three times');
+    await ui.press('h');
+    await vi.waitFor(() => expect(ui.screen()).not.toContain('Lifecycle history'));
+    expect(t.commands.length).toBe(before);
+  });
+
   it('q quits', async () => {
     const ui = await mount(gateway());
     await ui.press('q');

@@ -64,8 +64,9 @@ describe('dashboard panels', () => {
 
   it('just updated: B booted but not confirmed, one attempt used, health check running', () => {
     const slots = panelFrame('updated-unconfirmed', 'slots');
-    expect(lineWith(slots, 'B unknown')).toBe('B unknown booted primary 2026.11.26');
-    expect(lineWith(slots, 'A good')).toBe('A good - - 2026.11.20');
+    // The lifecycle column: B's trial boot reached multi-user.target; A stays good.
+    expect(lineWith(slots, 'B unknown')).toBe('B unknown booted primary 2026.11.26 booted');
+    expect(lineWith(slots, 'A good')).toBe('A good - - 2026.11.20 good');
     expect(slots.replace(/\s+/g, ' ')).toContain('slot B runs but is not confirmed: press g once it works');
     const boot = panelFrame('updated-unconfirmed', 'boot');
     expect(lineWith(boot, 'B left')).toBe('B left 2');
@@ -104,12 +105,32 @@ describe('dashboard panels', () => {
 
   it('rolled back: slot B bad with no attempts left, A booted and good', () => {
     const slots = panelFrame('rolled-back', 'slots');
-    expect(lineWith(slots, 'B bad')).toBe('B bad - - 2026.11.26');
-    expect(lineWith(slots, 'A good')).toBe('A good booted primary 2026.11.20');
+    expect(lineWith(slots, 'B bad')).toBe('B bad - - 2026.11.26 fell back');
+    expect(lineWith(slots, 'A good')).toBe('A good booted primary 2026.11.20 good');
     expect(slots).not.toContain('not confirmed');
+    // The why line, from the journal the dashboard asked for.
+    expect(slots.replace(/\s+/g, ' ')).toContain(
+      'why: slot B fell back to A at 00:40 UTC: the watchdog reset a hung system three times',
+    );
     const boot = panelFrame('rolled-back', 'boot');
     expect(lineWith(boot, 'B left')).toBe('B left 0');
     expect(lineWith(boot, 'next boot')).toBe('next boot A');
+  });
+
+  it('history (h): the last fall-back explained on top, then the events newest first', () => {
+    const status = shown(loadStatus('rolled-back'));
+    expect(panels(status).map((p) => p.id)).not.toContain('history');
+    const history = panels(status, { history: true }).find((p) => p.id === 'history');
+    const rows = history?.rows.map((r) => r.text) ?? [];
+    expect(history?.title).toBe('Lifecycle history (12, newest first)');
+    expect(rows[0]).toBe(
+      'why: slot B fell back to A at 00:40 UTC: the watchdog reset a hung system three times',
+    );
+    expect(rows[1]).toBe('2026-11-26 00:41:00  slot A marked good by os-verification');
+    expect(rows.at(-1)).toBe(
+      '2026-11-20 09:10:00  booted slot A, 2 of 3 attempts left; the previous boot ended: clean shutdown',
+    );
+    expect(rows).toContain('2026-11-26 00:40:00  slot B FELL BACK to A: its 3 attempts ran out');
   });
 
   it('watchdog off: says systemd does not feed it', () => {

@@ -16,6 +16,8 @@ import { expectedAttempts, installAndRollBack } from '../../lib/e2e-rollback.js'
 import type { RollbackRun } from '../../lib/e2e-rollback.js';
 import { startScenario } from '../../lib/e2e-scenario.js';
 import type { Scenario } from '../../lib/e2e-scenario.js';
+import { gatewayHistory, rk64Why, sinceLastInstall } from '../../lib/lifecycle.js';
+import type { HistoryEvent } from '../../../src/core/status/schema.js';
 
 let s: Scenario;
 
@@ -43,6 +45,32 @@ function expectBackOnA(run: RollbackRun): void {
   expect(run.env).toMatchObject({ BOOT_A_LEFT: '3', BOOT_B_LEFT: '0' });
 }
 
+/**
+ * The lifecycle journal of the last install: B installed and activated by the console, then the
+ * boots of B, then A booted and the fall-back of B recorded; the lifecycle says B fell back.
+ * Returns B's boot events and the events after each (to check how each boot ended).
+ */
+async function expectFallBackJournal(
+  run: RollbackRun,
+  bBoots: number,
+  label: string,
+): Promise<HistoryEvent[]> {
+  const events = sinceLastInstall(await gatewayHistory(s.gw, label));
+  expect(events[0]).toMatchObject({ event: 'install-started', slot: 'B', by: 'console' });
+  expect(events.filter((e) => e.event === 'install-finished' && e.slot === 'B')).toHaveLength(1);
+  expect(events.filter((e) => e.event === 'slot-activated' && e.slot === 'B')).toHaveLength(1);
+  const boots = events.filter((e) => e.event === 'boot');
+  expect(boots.filter((e) => e.slot === 'B')).toHaveLength(bBoots);
+  expect(boots[bBoots]).toMatchObject({ slot: 'A' });
+  expect(events.filter((e) => e.event === 'fell-back')).toEqual([
+    expect.objectContaining({ slot: 'B', to: 'A', maxAttempts: 3, boots: bBoots }),
+  ]);
+  expect(run.status.rauc?.slots.find((x) => x.bootname === 'B')?.lifecycle).toMatchObject({
+    state: 'fell-back',
+  });
+  return boots;
+}
+
 function record(title: string, run: RollbackRun): void {
   const first = run.attempts[0]?.seenAt ?? run.rebootAt;
   recordMeasurement(title, 'rollback (first attempt of B to SSH on A)', (run.backOnA - first) / 1000);
@@ -62,6 +90,11 @@ describe.sequential('rollback', () => {
     expect(run.serial.match(/rk64: booti failed for slot B; resetting/g)).toHaveLength(3);
     // Linux started exactly once: on A.
     expect(run.serial.match(/Booting Linux on physical CPU/g)).toHaveLength(1);
+    // No boot of B reached user space: the journal holds no boot of B, and says so.
+    await expectFallBackJournal(run, 0, 'rollback-kernel');
+    expect(await rk64Why(s.gw)).toMatch(
+      /^slot B fell back to A at \d\d:\d\d UTC: three boots of B never reached user space/,
+    );
     record('rollback: kernel does not boot', run);
   }, 900_000);
 
@@ -78,6 +111,20 @@ describe.sequential('rollback', () => {
       expect(boot).toMatch(/reboot: Restarting system/);
     }
     expect(boots[3]).not.toMatch(/health check FAILED/);
+    // Each boot of B reached user space, failed the health check on dnsmasq and shut down cleanly.
+    const bootRecords = await expectFallBackJournal(run, 3, 'rollback-health');
+    const journal = sinceLastInstall(await gatewayHistory(s.gw));
+    expect(bootRecords.slice(1).map((e) => e.previousBootEnded)).toEqual(['clean', 'clean', 'clean']);
+    const failed = journal.filter((e) => e.event === 'health' && e.verdict === 'failed');
+    expect(failed.map((e) => [e.slot, e.check])).toEqual([
+      ['B', 'dnsmasq'],
+      ['B', 'dnsmasq'],
+      ['B', 'dnsmasq'],
+    ]);
+    expect(journal.filter((e) => e.event === 'fell-back')[0]).toMatchObject({ bootsReachedUserSpace: 3 });
+    expect(await rk64Why(s.gw)).toMatch(
+      /^slot B fell back to A at \d\d:\d\d UTC: the health check failed three times: dnsmasq: dnsmasq not running/,
+    );
     record('rollback: health check fails', run);
   }, 1_500_000);
 
@@ -100,6 +147,16 @@ describe.sequential('rollback', () => {
       expect(afterFreeze).not.toMatch(/reboot: Restarting system|Kernel panic|reboot: Power down/);
     }
     expect(boots[3]).not.toMatch(/rk64-e2e: PID 1 is stopped/);
+    // Each boot of B after the first, and A's, read the watchdog's bootstatus: a watchdog reset.
+    const bootRecords = await expectFallBackJournal(run, 3, 'rollback-watchdog');
+    expect(bootRecords.slice(1).map((e) => e.previousBootEnded)).toEqual([
+      'watchdog',
+      'watchdog',
+      'watchdog',
+    ]);
+    expect(await rk64Why(s.gw)).toMatch(
+      /^slot B fell back to A at \d\d:\d\d UTC: the watchdog reset a hung system three times$/,
+    );
     record('rollback: watchdog (hung PID 1)', run);
   }, 1_800_000);
 });

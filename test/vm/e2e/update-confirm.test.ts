@@ -7,6 +7,7 @@ import { bootAttempts } from '../../lib/e2e-gateway.js';
 import { recordMeasurement, since } from '../../lib/e2e-measure.js';
 import { startScenario } from '../../lib/e2e-scenario.js';
 import type { Scenario } from '../../lib/e2e-scenario.js';
+import { gatewayHistory, lifecycleSequence, sinceLastInstall } from '../../lib/lifecycle.js';
 
 const title = 'update and confirm';
 let s: Scenario;
@@ -94,6 +95,35 @@ describe(title, () => {
     });
     const env = await gw.bootEnv();
     expect(env).toMatchObject({ BOOT_ORDER: 'B A', BOOT_B_LEFT: '3' });
+
+    // The lifecycle journal: os-upgrade installed and activated B, B booted on its first trial,
+    // reached multi-user.target, os-verification checked it, passed it and marked it good; the
+    // gateway's state machine walks the whole sequence, and the status says good.
+    const journal = sinceLastInstall(await gatewayHistory(gw, 'update-confirm'));
+    expect(journal.map((e) => [e.event, e.slot, e.by ?? e.verdict ?? null])).toEqual([
+      ['install-started', 'B', 'os-upgrade'],
+      ['install-finished', 'B', 'os-upgrade'],
+      ['slot-activated', 'B', 'os-upgrade'],
+      ['boot', 'B', null],
+      ['up', 'B', null],
+      ['health', 'B', 'running'],
+      ['health', 'B', 'passed'],
+      ['marked', 'B', 'os-verification'],
+    ]);
+    expect(journal[0]).toMatchObject({ version: '2', hash: v2.sha256 });
+    expect(journal[3]).toMatchObject({ attemptsLeft: 2, maxAttempts: 3, previousBootEnded: 'clean' });
+    expect(await lifecycleSequence(journal, 'B')).toEqual([
+      'installed',
+      'trying 1 of 3',
+      'booted',
+      'health-checking',
+      'good',
+    ]);
+    expect(slot('B')?.lifecycle).toMatchObject({ state: 'good' });
+    expect(slot('A')?.lifecycle).toMatchObject({ state: 'good' });
+    expect(onTrial.rauc?.slots.find((x) => x.bootname === 'B')?.lifecycle?.state).toMatch(
+      /^(trying|booted|health-checking)$/,
+    );
 
     // The download was removed once installed.
     expect((await gw.sshOk('find /data/rk64/downloads -type f 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
