@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, runOk, type RunOptions, type RunResult } from './exec.js';
+import { repoRoot, run, runOk, type RunOptions, type RunResult } from './exec.js';
 import { gatewayCommand, type GatewayState } from './gateway.js';
 
 /** What `gateway vpn-setup` / `up --vpn` add to the state. */
@@ -37,6 +37,36 @@ export function vpnExec(
   if (client.client !== undefined) args.push('--client', client.client);
   if (client.profile !== undefined) args.push('--profile', client.profile);
   return run('bash', [...args, '--', ...command], { timeoutMs: 300_000, ...options });
+}
+
+/** The test gateways' VPN CA (test/gateway/gateway GATEWAY_VPN_PKI), made by `vpn-setup`. */
+const vpnPki = join(process.env.RK64_CACHE ?? '/var/cache/rk64', 'gateway', 'vpn-pki');
+
+/**
+ * A client profile for `user` from the test gateways' VPN CA (make-vpn client, under the CA's lock
+ * like the gateway command): kept by the test, as a NOC laptop keeps its profile after a revocation.
+ */
+export async function vpnClientProfile(user: string, port: number, out: string): Promise<void> {
+  await runOk(
+    'flock',
+    [
+      `${vpnPki}.lock`,
+      'bash',
+      join(repoRoot, 'device-scripts/pki/make-vpn'),
+      'client',
+      '--dir',
+      vpnPki,
+      '--user',
+      user,
+      '--remote',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--out',
+      out,
+    ],
+    { timeoutMs: 120_000 },
+  );
 }
 
 export function vpnRevoke(name: string, client: string): Promise<RunResult> {

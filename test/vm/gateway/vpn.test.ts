@@ -22,6 +22,7 @@ import {
   rk64In,
   tunnelKnownHosts,
   VPN_GATEWAY_ADDRESS,
+  vpnClientProfile,
   vpnExec,
   vpnRevoke,
   vpnSetup,
@@ -284,23 +285,31 @@ describe('recovery VPN on the test gateway', () => {
 
   it('a revoked client is refused, without restarting the server', async () => {
     const user = `revoked-${Math.random().toString(36).slice(2, 7)}`;
-    const before = await vpnExec(gateway.name, ['true'], { client: user });
-    expect(before.code, before.stderr).toBe(0);
-    const pid = (
-      await gateway.sshOk('systemctl show -p MainPID --value openvpn-recovery.service')
-    ).stdout.trim();
-    await vpnRevoke(gateway.name, user);
-    const after = await vpnExec(gateway.name, ['true'], { client: user });
-    expect(after.code, after.stderr).toBe(3);
-    const journal = await gateway.sshOk(
-      'journalctl -u openvpn-recovery.service --no-pager -o cat | tail -n 200',
-    );
-    expect(journal.stdout).toMatch(
-      new RegExp(`VERIFY ERROR: depth=0, error=certificate revoked: CN=${user}`),
-    );
-    expect(
-      (await gateway.sshOk('systemctl show -p MainPID --value openvpn-recovery.service')).stdout.trim(),
-    ).toBe(pid);
+    const dir = await mkdtemp(join(tmpdir(), 'rk64-revoked-'));
+    try {
+      // The profile stays on the NOC laptop after the revocation: the same certificate tries again.
+      const profile = join(dir, `${user}.ovpn`);
+      await vpnClientProfile(user, vpn.vpnPort, profile);
+      const before = await vpnExec(gateway.name, ['true'], { profile });
+      expect(before.code, before.stderr).toBe(0);
+      const pid = (
+        await gateway.sshOk('systemctl show -p MainPID --value openvpn-recovery.service')
+      ).stdout.trim();
+      await vpnRevoke(gateway.name, user);
+      const after = await vpnExec(gateway.name, ['true'], { profile });
+      expect(after.code, after.stderr).toBe(3);
+      const journal = await gateway.sshOk(
+        'journalctl -u openvpn-recovery.service --no-pager -o cat | tail -n 200',
+      );
+      expect(journal.stdout).toMatch(
+        new RegExp(`VERIFY ERROR: depth=0, error=certificate revoked: CN=${user}`),
+      );
+      expect(
+        (await gateway.sshOk('systemctl show -p MainPID --value openvpn-recovery.service')).stdout.trim(),
+      ).toBe(pid);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 900_000);
 });
 
