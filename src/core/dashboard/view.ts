@@ -222,7 +222,7 @@ export function healthPanel(status: Shown<GatewayStatus>): Panel {
   else {
     const why = reasonFor(status, 'vpn');
     // A gateway older than the recovery VPN says nothing about it: no row rather than a warning.
-    if (why !== NOT_REPORTED) rows.push(row(`vpn      unavailable${why ? `: ${why}` : ''}`, 'warn'));
+    if (why !== null && why !== NOT_REPORTED) rows.push(row(`vpn      unavailable: ${why}`, 'warn'));
   }
   const firstBoot = status.firstBootCompleted;
   if (firstBoot === null) {
