@@ -222,7 +222,8 @@ const REQUESTS: Record<ActionBindingId, (context: RequestContext) => ActionReque
       id: 'vpn-config-source',
       question:
         'Recovery VPN configuration to install (local tar archive of make-vpn server output), Enter to continue, Esc to cancel:',
-      initial: '',
+      // The archive's name in the NOC workflow (docs/remote-access.md).
+      initial: 'vpn.tar',
     },
   }),
 };

@@ -164,7 +164,15 @@ describe('rk64-action vpn-config install refuses before it replaces anything', (
   it('a server certificate of another CA', async () => {
     const was = before();
     await vpn('init', '--dir', join(dir, 'foreign'), '--name', 'foreign');
-    await vpn('server', '--dir', join(dir, 'foreign'), '--gateway', 'gw1', '--out', join(dir, 'other-bundle'));
+    await vpn(
+      'server',
+      '--dir',
+      join(dir, 'foreign'),
+      '--gateway',
+      'gw1',
+      '--out',
+      join(dir, 'other-bundle'),
+    );
     const r = await install({ ...good(), 'server.crt': join(dir, 'other-bundle/server.crt') });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('server.crt does not verify against ca.crt');
