@@ -1,6 +1,8 @@
-# OpenVPN recovery access: the shipped openvpn-recovery.service (device-scripts/systemd), a
-# client tunnel whose configuration and keys live on /data (/data/config/openvpn/recovery.conf).
-# The image carries none: without that file the unit is skipped by its condition.
+# OpenVPN recovery server: the shipped openvpn-recovery.service (device-scripts/systemd), udp/1194
+# on the WAN and 10.8.0.1/24 on tun0, whose configuration and keys live on /data
+# (/data/config/openvpn/server.conf and its five files). The image carries none: without
+# server.conf the unit is skipped by its condition. nixpkgs' services.openvpn.servers is not used:
+# it writes the configuration into the Nix store, and this one must come from /data.
 {
   config,
   lib,
@@ -8,7 +10,7 @@
   ...
 }:
 {
-  options.rk64.openvpn.enable = lib.mkEnableOption "OpenVPN recovery access" // {
+  options.rk64.openvpn.enable = lib.mkEnableOption "OpenVPN recovery server" // {
     default = true;
   };
 

@@ -12,7 +12,7 @@ import { printable } from '../core/printable.js';
 import type { Transport } from '../core/transport/transport.js';
 
 export const ACTION_USAGE =
-  'mark-good booted|other, mark-bad booted|other, ssh-wan on --for DURATION, ssh-wan off, reboot, install PATH|URL';
+  'mark-good booted|other, mark-bad booted|other, ssh-wan on --for DURATION, ssh-wan off, reboot, install PATH|URL, vpn-config install ARCHIVE';
 
 /** The action the words name, with the options that stand in for the dashboard's questions. */
 export function parseActionWords(
@@ -22,6 +22,13 @@ export function parseActionWords(
   const [verb, arg, ...rest] = words;
   const usage = (why: string) =>
     new Rk64Error('usage', `rk64 action: ${why}`, `ACTION is one of: ${ACTION_USAGE}`);
+  if (verb === 'vpn-config') {
+    const [archive, ...extra] = rest;
+    if (arg !== 'install' || archive === undefined || archive === '' || extra.length > 0)
+      throw usage('vpn-config needs: install ARCHIVE (a tar archive of make-vpn server output)');
+    if (options.for !== undefined || options.allowDowngrade) throw usage('vpn-config takes no options');
+    return { kind: 'vpn-config', source: archive };
+  }
   if (rest.length > 0) throw usage(`too many words: ${rest.join(' ')}`);
   if (options.for !== undefined && !(verb === 'ssh-wan' && arg === 'on')) {
     throw usage('--for goes with ssh-wan on only');

@@ -10,7 +10,8 @@ export type ActionBindingId =
   | 'mark-bad-other'
   | 'ssh-wan-toggle'
   | 'install'
-  | 'reboot';
+  | 'reboot'
+  | 'vpn-config';
 
 /** Keys that only steer the console. */
 export type ControlBindingId = 'help' | 'refresh' | 'last-action' | 'history' | 'quit' | 'confirm' | 'cancel';
@@ -132,6 +133,15 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     scope: 'dashboard',
   },
   {
+    id: 'vpn-config',
+    keys: ['V'],
+    label: 'V',
+    description: 'Install the recovery VPN configuration (a tar archive of make-vpn server output)',
+    dangerous: true,
+    footer: false,
+    scope: 'dashboard',
+  },
+  {
     id: 'reboot',
     keys: ['R'],
     label: 'R',
@@ -205,6 +215,7 @@ function shortName(b: KeyBinding): string {
     'mark-bad-other': 'bad other',
     'ssh-wan-toggle': 'ssh-wan',
     install: 'install',
+    'vpn-config': 'vpn config',
     reboot: 'reboot',
     quit: 'quit',
     confirm: 'yes',

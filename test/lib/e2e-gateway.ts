@@ -46,7 +46,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-function instanceDir(name: string): string {
+export function instanceDir(name: string): string {
   return join(instances, name);
 }
 
@@ -65,7 +65,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function gatewayDown(name: string): Promise<void> {
+export async function gatewayDown(name: string): Promise<void> {
   await run('bash', [gatewayCommand, 'down', '--name', name], { timeoutMs: 60_000 });
 }
 

@@ -25,7 +25,12 @@ export type GatewayAction =
    * `source` is a local bundle file (uploaded first) or an https URL the gateway downloads.
    * `allowDowngrade` passes --allow-downgrade; `downgrade` is what the gateway said when it refused.
    */
-  | { kind: 'install'; source: string; allowDowngrade: boolean; downgrade?: Downgrade };
+  | { kind: 'install'; source: string; allowDowngrade: boolean; downgrade?: Downgrade }
+  /** `source`: a local tar archive of the recovery VPN server's files (make-vpn server), uploaded first. */
+  | { kind: 'vpn-config'; source: string };
+
+/** Actions whose source is uploaded first: their command is known only after the upload. */
+export type UploadAction = Extract<GatewayAction, { kind: 'install' | 'vpn-config' }>;
 
 /** Which slot a booted/other reference means on this gateway right now, or null when unknown. */
 export function resolveSlot(status: GatewayStatus | null, slot: SlotRef): SlotName | null {
@@ -36,7 +41,7 @@ export function resolveSlot(status: GatewayStatus | null, slot: SlotRef): SlotNa
 }
 
 /** The command for every action but install, whose source is known only after the upload. */
-export function remoteCommand(action: Exclude<GatewayAction, { kind: 'install' }>): string {
+export function remoteCommand(action: Exclude<GatewayAction, UploadAction>): string {
   switch (action.kind) {
     case 'mark':
       return `${REMOTE} mark-${action.verdict} ${action.slot}`;
@@ -53,8 +58,12 @@ export function installCommand(remoteSource: string, allowDowngrade: boolean): s
   return `${REMOTE} install ${allowDowngrade ? '--allow-downgrade ' : ''}${shellQuote(remoteSource)}`;
 }
 
-/** What a successful action says (install reports its own result). */
-export function doneText(action: Exclude<GatewayAction, { kind: 'install' }>): string {
+export function vpnConfigCommand(remoteSource: string): string {
+  return `${REMOTE} vpn-config install ${shellQuote(remoteSource)}`;
+}
+
+/** What a successful action says (install and vpn-config report their own result). */
+export function doneText(action: Exclude<GatewayAction, UploadAction>): string {
   switch (action.kind) {
     case 'mark':
       return `Slot (${action.slot}) marked ${action.verdict}.`;
@@ -116,6 +125,8 @@ export function describeAction(action: GatewayAction, status: GatewayStatus | nu
         : `Turn SSH on the WAN port OFF on ${gateway}: the firewall will drop SSH on ${wanPort(status)} and open SSH connections that came in there are closed (LAN and VPN keep SSH).`;
     case 'reboot':
       return `Reboot ${gateway} now: the LAN loses DHCP, DNS and routing until it is back (about a minute).`;
+    case 'vpn-config':
+      return `Install the recovery VPN configuration ${action.source} on ${gateway}: it is checked first (certificate against its CA, key, CRL); a new CRL alone is applied without a restart, anything else restarts the OpenVPN server (connected NOC clients reconnect, this session too if it runs through the tunnel), and the previous configuration comes back if the new one does not start.`;
     case 'install': {
       const target = resolveSlot(status, 'other');
       const into = target === null ? 'the other slot' : `slot ${target}`;
@@ -135,6 +146,8 @@ export function describeAction(action: GatewayAction, status: GatewayStatus | nu
 
 export function actionTitle(action: GatewayAction): string {
   switch (action.kind) {
+    case 'vpn-config':
+      return 'install VPN configuration';
     case 'mark':
       return `mark ${action.slot} slot ${action.verdict}`;
     case 'ssh-wan':
@@ -148,7 +161,7 @@ export function actionTitle(action: GatewayAction): string {
 
 /** A question the console asks before it can name the action (a bundle, a duration). */
 export interface ActionPrompt {
-  id: 'install-source' | 'ssh-wan-duration';
+  id: 'install-source' | 'ssh-wan-duration' | 'vpn-config-source';
   question: string;
   /** Pre-filled, editable. */
   initial: string;
@@ -203,6 +216,16 @@ const REQUESTS: Record<ActionBindingId, (context: RequestContext) => ActionReque
     },
   }),
   reboot: () => ({ kind: 'confirm', action: { kind: 'reboot' } }),
+  'vpn-config': () => ({
+    kind: 'prompt',
+    prompt: {
+      id: 'vpn-config-source',
+      question:
+        'Recovery VPN configuration to install (local tar archive of make-vpn server output), Enter to continue, Esc to cancel:',
+      // The archive's name in the NOC workflow (docs/remote-access.md).
+      initial: 'vpn.tar',
+    },
+  }),
 };
 
 export function requestFor(id: ActionBindingId, context: RequestContext): ActionRequest {
@@ -219,6 +242,8 @@ export function answerPrompt(
   switch (prompt.id) {
     case 'install-source':
       return { action: { kind: 'install', source: text, allowDowngrade: false } };
+    case 'vpn-config-source':
+      return { action: { kind: 'vpn-config', source: text } };
     case 'ssh-wan-duration': {
       const duration = parseDuration(text);
       return duration === null

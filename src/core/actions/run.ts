@@ -8,6 +8,7 @@ import {
   REMOTE,
   remoteCommand,
   SHORT_ACTION_TIMEOUT_MS,
+  vpnConfigCommand,
   type GatewayAction,
 } from './catalogue.js';
 import { JsonLines, parseInstallEvent, type Downgrade } from './install-events.js';
@@ -46,6 +47,7 @@ export async function runAction(
   options: RunActionOptions = {},
 ): Promise<ActionOutcome> {
   if (action.kind === 'install') return install(transport, action.source, action.allowDowngrade, options);
+  if (action.kind === 'vpn-config') return vpnConfig(transport, action.source, options);
   const command = remoteCommand(action);
   const result = await transport.exec(asGatewayRoot(transport, command), {
     timeoutMs: SHORT_ACTION_TIMEOUT_MS,
@@ -58,6 +60,38 @@ export async function runAction(
     message:
       sudoRefusal(transport, REMOTE, result) ??
       remoteFailure(command, result.exitCode, result.stderr || result.stdout),
+    offerReboot: false,
+    downgrade: null,
+  };
+}
+
+/** Upload the archive, then rk64-action vpn-config install: it checks and swaps in, or says why not. */
+async function vpnConfig(
+  transport: Transport,
+  source: string,
+  options: RunActionOptions,
+): Promise<ActionOutcome> {
+  const size = await localBundleSize(source);
+  const remote = await uploadBundle(transport, source, size, options);
+  const command = vpnConfigCommand(remote);
+  // A restart waits for openvpn to come up (systemd Type=notify, at most 90 s) and may restart
+  // the previous configuration after it.
+  const result = await transport.exec(command, {
+    timeoutMs: 4 * SHORT_ACTION_TIMEOUT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (result.exitCode === 0) {
+    const said = result.stderr.trim().split('\n').pop() ?? '';
+    return {
+      ok: true,
+      message: said.replace(/^rk64-action: /, '') || 'VPN configuration installed.',
+      offerReboot: false,
+      downgrade: null,
+    };
+  }
+  return {
+    ok: false,
+    message: remoteFailure(command, result.exitCode, result.stderr || result.stdout),
     offerReboot: false,
     downgrade: null,
   };

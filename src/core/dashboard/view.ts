@@ -7,7 +7,8 @@ import type { DashboardState } from './controller.js';
 import { formatDuration } from '../format.js';
 import { describeEvent, explain, lastFallBack, lifecycleLabel } from '../lifecycle.js';
 import type { Shown } from '../printable.js';
-import type { GatewayStatus } from '../status/schema.js';
+import { NOT_REPORTED } from '../status/declare.js';
+import type { GatewayStatus, VpnStatus } from '../status/schema.js';
 import { sshWanDeadline } from '../status/ssh-wan.js';
 import { statusNotes } from '../status/validate.js';
 
@@ -42,7 +43,7 @@ const PANEL_FIELDS: Record<Exclude<PanelId, 'notes'>, readonly string[]> = {
   history: ['history'],
   boot: ['bootState'],
   watchdog: ['watchdog'],
-  health: ['health', 'sshOnWan', 'firstBootCompleted'],
+  health: ['health', 'sshOnWan', 'vpn', 'firstBootCompleted'],
   links: ['links'],
   leases: ['leases'],
 };
@@ -254,14 +255,59 @@ export function healthPanel(status: Shown<GatewayStatus>): Panel {
     const deadline = sshWanDeadline(status);
     if (deadline) rows.push(row(`         ${deadline}`, 'warn'));
   }
+  const vpn = status.vpn;
+  if (vpn) rows.push(...vpnRows(vpn));
+  else {
+    const why = reasonFor(status, 'vpn');
+    // A gateway older than the recovery VPN says nothing about it: no row rather than a warning.
+    if (why !== null && why !== NOT_REPORTED) rows.push(row(`vpn      unavailable: ${why}`, 'warn'));
+  }
   const firstBoot = status.firstBootCompleted;
   if (firstBoot === null) {
     const why = reasonFor(status, 'firstBootCompleted');
     rows.push(row(`first boot unknown${why ? `: ${why}` : ''}`, 'dim'));
   } else
     rows.push(row(`first boot ${firstBoot ? 'completed' : 'not completed'}`, firstBoot ? 'dim' : 'warn'));
-  rows.push(...footnotes(status, [health ? 'health' : '', ssh ? 'sshOnWan' : ''].filter(Boolean)));
+  rows.push(
+    ...footnotes(status, [health ? 'health' : '', ssh ? 'sshOnWan' : '', vpn ? 'vpn' : ''].filter(Boolean)),
+  );
   return { id: 'health', title: 'Health / SSH on WAN', rows };
+}
+
+/** Clients listed under the VPN row; more are counted. */
+const VPN_CLIENT_ROWS = 3;
+
+/** The recovery VPN server (part of a Shown status): its state, then one row per connected client. */
+function vpnRows(vpn: VpnStatus): PanelRow[] {
+  switch (vpn.state) {
+    case 'not-configured':
+      return [row('vpn      not configured', 'dim')];
+    case 'stopped':
+    case 'failed':
+    case null:
+      return [
+        row(
+          `vpn      ${vpn.state ?? '?'}${vpn.reason ? `: ${vpn.reason}` : ''}`,
+          vpn.state === 'stopped' ? 'warn' : 'bad',
+        ),
+      ];
+    case 'running': {
+      const clients = vpn.clients;
+      if (clients === null) return [row('vpn      running (clients unknown)', 'ok')];
+      const rows = [
+        row(`vpn      running, ${clients.length} client${clients.length === 1 ? '' : 's'}`, 'ok'),
+      ];
+      for (const c of clients.slice(0, VPN_CLIENT_ROWS)) {
+        const since = c.connectedSince
+          ? ` since ${c.connectedSince.replace('T', ' ').replace(/:\d\dZ$/, 'Z')}`
+          : '';
+        rows.push(row(`         ${c.commonName ?? '?'} from ${c.realAddress ?? '?'}${since}`, 'normal'));
+      }
+      if (clients.length > VPN_CLIENT_ROWS)
+        rows.push(row(`         +${clients.length - VPN_CLIENT_ROWS} more`, 'dim'));
+      return rows;
+    }
+  }
 }
 
 export function linksPanel(status: Shown<GatewayStatus>): Panel {

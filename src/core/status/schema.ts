@@ -217,6 +217,20 @@ const lease = object({
   },
 });
 
+const vpnClient = object({
+  commonName: {
+    type: string,
+    nullable: true,
+    doc: "The client certificate's common name (the NOC user `make-vpn client --user` named).",
+  },
+  realAddress: {
+    type: string,
+    nullable: true,
+    doc: 'Where the client connects from, `address:port`, as the server sees it.',
+  },
+  connectedSince: { type: string, nullable: true, doc: 'When it connected (ISO 8601 UTC, gateway clock).' },
+});
+
 const errorEntry = object({
   field: {
     type: string,
@@ -373,6 +387,29 @@ export const STATUS_FIELDS = {
     missing: 'empty',
     doc: 'With `rk64-status --history N` (or `all`): the last N events of the lifecycle journal, oldest first. A line of the journal that is not an event (a torn last line) is skipped.',
   },
+  vpn: {
+    type: object({
+      state: {
+        type: oneOf('not-configured', 'stopped', 'running', 'failed'),
+        required: true,
+        doc: 'not-configured: no `$RK64_CONFIG_DIR/openvpn/server.conf` (the unit is skipped); otherwise the state of `openvpn-recovery.service` (`failed` also while systemd waits to restart it).',
+      },
+      reason: {
+        type: string,
+        nullable: true,
+        doc: 'Why it is not running, one line.',
+        nullMeans: 'running',
+      },
+      clients: {
+        type: arrayOf(vpnClient),
+        nullable: true,
+        doc: "Connected clients, from openvpn's status file `$RK64_VPN_RUN_DIR/status` (rewritten every 2 s); empty unless running.",
+        nullMeans: 'the status file is unreadable (with an error)',
+      },
+    }),
+    nullable: true,
+    doc: 'The OpenVPN recovery server (udp/1194 on the WAN, 10.8.0.1 on tun0; docs/remote-access.md).',
+  },
   errors: {
     type: arrayOf(errorEntry),
     missing: 'empty',
@@ -393,6 +430,8 @@ export type SshOnWanStatus = NonNullable<GatewayStatus['sshOnWan']>;
 export type HealthStatus = NonNullable<GatewayStatus['health']>;
 export type HealthState = NonNullable<HealthStatus['state']>;
 export type Versions = GatewayStatus['versions'];
+export type VpnStatus = NonNullable<GatewayStatus['vpn']>;
+export type VpnClient = NonNullable<VpnStatus['clients']>[number];
 export type StatusError = GatewayStatus['errors'][number];
 export type SlotLifecycle = NonNullable<SlotStatus['lifecycle']>;
 export type LifecycleState = NonNullable<SlotLifecycle['state']>;

@@ -424,7 +424,7 @@ describe('modes', () => {
     const t = gateway();
     const ui = await mount(t, { readOnly: true });
     const dangerousKeys = KEY_BINDINGS.filter((b) => b.dangerous).flatMap((b) => b.keys);
-    expect(dangerousKeys).toEqual(['g', 'G', 'b', 'B', 'w', 'i', 'R']);
+    expect(dangerousKeys).toEqual(['g', 'G', 'b', 'B', 'w', 'i', 'V', 'R']);
     for (const key of dangerousKeys) {
       // The key, then the confirm key that would send its action (and a line end for the prompt).
       await ui.press(key);
