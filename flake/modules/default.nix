@@ -18,6 +18,7 @@
     ./openvpn.nix
     ./podman.nix
     ./break-glass.nix
+    ./serial-login.nix
     ./image.nix
   ];
 }
