@@ -17,8 +17,11 @@ import { Rk64Error } from '../errors.js';
 const { OpenSSHAgent, utils } = ssh2;
 
 export const SERIAL_LOGIN_PROTOCOL = 'rk64-serial-login/1';
-/** The user prompt of the gateway's login program (its last line while it waits for a name). */
-export const KEY_LOGIN_PROMPT_RE = /^rk64-login user:$/;
+/**
+ * The user prompt of the gateway's login program (its last line while it waits for a name); not
+ * anchored, because an Enter typed while the program starts leaves several prompts on one line.
+ */
+export const KEY_LOGIN_PROMPT_RE = /rk64-login user:$/;
 const CHALLENGE_RE =
   /(?:^|\n)rk64-challenge: (rk64-serial-login\/1 host=([A-Za-z0-9.-]{1,64}) user=([a-z_][a-z0-9_-]{0,31}) nonce=([0-9a-f]{32}) expires=(\d{1,12}))\n/;
 const SIGNATURE_PROMPT_RE = /(?:^|\n)rk64-signature: [^\n]*\n/;

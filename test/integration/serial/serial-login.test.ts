@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SerialPort } from 'serialport';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stripTerminal } from '../../../src/core/transport/serial.js';
+import type { SerialTarget } from '../../../src/core/target.js';
+import type { SerialOptions, SerialTransport } from '../../../src/core/transport/serial.js';
+import { connectSerial, stripTerminal } from '../../../src/core/transport/serial.js';
 import { openSerialPort } from '../../../src/core/transport/serial-port.js';
 import type { ScriptedConsole } from '../../lib/serial-console.js';
 import { startConsole } from '../../lib/serial-console.js';
@@ -52,14 +54,11 @@ async function key(name: string, type = 'ed25519'): Promise<string> {
   return path;
 }
 
+/** What a human runs on the laptop: `echo '<challenge>' | ssh-keygen -Y sign -n <namespace> -f <key>`. */
 async function sign(keyPath: string, message: string, namespace = NAMESPACE): Promise<string> {
-  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
-    const child = execFile('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', keyPath], (error, out) =>
-      error ? reject(error) : resolve({ stdout: out }),
-    );
-    child.stdin?.end(`${message}\n`);
-  });
-  return stdout;
+  const signing = execFileAsync('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', keyPath]);
+  signing.child.stdin?.end(`${message}\n`);
+  return (await signing).stdout;
 }
 
 async function login(env: Record<string, string> = {}, state = join(dir, 'state')): Promise<Line> {
@@ -262,4 +261,95 @@ describe('serial-login', () => {
     await paste(again, await sign(alice, text));
     await again.expect(/login-as: alice\n/);
   }, 30_000);
+});
+
+describe('the serial transport at the key login prompt', () => {
+  const transports: SerialTransport[] = [];
+  afterEach(async () => {
+    await Promise.all(transports.splice(0).map((t) => t.close()));
+  });
+
+  async function connect(options: SerialOptions, env: Record<string, string> = {}): Promise<SerialTransport> {
+    const c = await startConsole({
+      mode: 'key-login',
+      env: {
+        RK64_AUTHORIZED_KEYS_DIR: keysDir,
+        RK64_SERIAL_LOGIN_STATE: join(dir, 'state'),
+        RK64_HOSTNAME: HOST,
+        SERIAL_LOGIN_JOURNAL: join(dir, 'journal'),
+        ...env,
+      },
+    });
+    open.push({ console: c, port: { isOpen: false } as SerialPort });
+    const target: SerialTarget = { kind: 'serial', name: 't', path: c.device, baud: 1_500_000 };
+    const t = await connectSerial(target, {
+      wakeTimeoutMs: 8000,
+      user: 'alice',
+      agentSocket: '',
+      ...options,
+    });
+    transports.push(t);
+    return t;
+  }
+
+  async function agentWith(...keys: string[]): Promise<string> {
+    const socket = join(dir, `agent-${Math.random().toString(16).slice(2)}.sock`);
+    const { stdout } = await execFileAsync('ssh-agent', ['-a', socket, '-s']);
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(stdout)?.[1];
+    agents.push(Number(pid));
+    for (const k of keys)
+      await execFileAsync('ssh-add', ['-q', k], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+    return socket;
+  }
+  const agents: number[] = [];
+  afterAll(() => {
+    for (const pid of agents) process.kill(pid);
+  });
+
+  it.each([['alice'], ['alice-rsa'], ['alice-ecdsa']])(
+    'signs with an identity file (%s) and then runs commands',
+    async (name) => {
+      const t = await connect({ identityFiles: [join(dir, name)] });
+      const result = await t.exec('echo "logged in: $((6 * 7))"');
+      expect(result).toEqual({ stdout: 'logged in: 42\n', stderr: '', exitCode: 0 });
+      expect(await readFile(join(dir, 'journal'), 'utf8')).toMatch(/accepted user=alice/);
+    },
+  );
+
+  it('signs with the ssh-agent first (an RSA key: rsa-sha2-512)', async () => {
+    const socket = await agentWith(join(dir, 'alice-rsa'));
+    const t = await connect({ agentSocket: socket, identityFiles: [join(dir, 'stranger')] });
+    expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+    // One challenge, one acceptance: the agent's key was used, not the file's.
+    const journal = await readFile(join(dir, 'journal'), 'utf8');
+    expect(journal.match(/challenge user=/g)).toHaveLength(1);
+  });
+
+  it("tries the next key when the gateway says a key is not the user's, and stops at other refusals", async () => {
+    const logged: string[] = [];
+    const socket = await agentWith(join(dir, 'stranger'));
+    const t = await connect({ agentSocket: socket, identityFiles: [alice], log: (l) => logged.push(l) });
+    expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+    expect(logged.join('\n')).toMatch(
+      /serial login with ssh-agent key stranger refused: the signing key is not among/,
+    );
+    await t.close();
+    await expect(connect({ identityFiles: [stranger] })).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(
+        /serial login as 'alice' refused: the signing key is not among/,
+      ) as unknown,
+    });
+    await expect(connect({ identityFiles: [alice], user: 'bob' })).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(/refused: no usable key for bob/) as unknown,
+    });
+  }, 40_000);
+
+  it('says there is no key when it has none', async () => {
+    await expect(connect({ identityFiles: [] })).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(/there is no key to sign with/) as unknown,
+    });
+  });
 });
