@@ -135,6 +135,7 @@ export class SerialTransport implements Transport {
   private closed = false;
   private received = 0;
   private lastDataAt = 0;
+  private loggedInWithKey = false;
 
   constructor(
     target: SerialTarget,
@@ -325,6 +326,7 @@ export class SerialTransport implements Transport {
         `${this.description}: no shell prompt after the key-signed login as '${user}'`,
       );
     }
+    this.loggedInWithKey = true;
   }
 
   private async login(initial: ConsoleState): Promise<void> {
@@ -471,6 +473,10 @@ export class SerialTransport implements Transport {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.loggedInWithKey && this.port.isOpen && !this.lostError) {
+      // Leave the line at the login prompt, not at a shell the next person on the cable could use.
+      await this.serialize(() => this.write('\x03exit\r')).catch(() => undefined);
+    }
     this.closed = true;
     if (!this.port.isOpen) return;
     await new Promise<void>((resolve) => this.port.close(() => resolve()));
