@@ -19,6 +19,7 @@
     ./openvpn.nix
     ./podman.nix
     ./break-glass.nix
+    ./serial-login.nix
     ./image.nix
   ];
 }

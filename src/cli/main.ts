@@ -41,6 +41,9 @@ function connectOptionsFor(args: GlobalArgs, io: CliIo): ConnectOptions {
     serial: {
       wakeTimeoutMs: Math.min(timeoutMs, 10_000),
       commandTimeoutMs: timeoutMs,
+      env: io.env,
+      log: (line) => io.stderr.write(`rk64: ${printable(line)}\n`),
+      ...(args.identity !== undefined ? { identityFiles: [args.identity].flat() } : {}),
       ...(io.env.RK64_SERIAL_PASSWORD !== undefined ? { password: io.env.RK64_SERIAL_PASSWORD } : {}),
     },
   };

@@ -18,8 +18,9 @@ const EPILOG = `TARGET is one of:
                                address, optionally through a jump host) or serial
 
 SSH uses ~/.ssh/id_ed25519, id_ecdsa, id_rsa and ssh-agent (SSH_AUTH_SOCK), and checks host keys
-against ~/.ssh/known_hosts before authenticating. A serial login prompt is answered with the
-profile's user and RK64_SERIAL_PASSWORD. NO_COLOR disables colour.
+against ~/.ssh/known_hosts before authenticating. The gateway's serial login is answered with the
+profile's user and a signature by the same keys; a password login prompt (not an rk64 gateway's)
+with RK64_SERIAL_PASSWORD. NO_COLOR disables colour.
 
 Exit codes:
   0  all targets answered            1  some targets failed, others answered

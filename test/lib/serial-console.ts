@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { repoRoot } from './exec.js';
 
 export interface ConsoleOptions {
-  mode?: 'shell' | 'login' | 'uboot' | 'silent';
+  /** key-login: device-scripts/rootfs/serial-login (configure it through `env`), test/lib/serial/login-as behind it. */
+  mode?: 'shell' | 'login' | 'uboot' | 'silent' | 'key-login';
   user?: string;
   password?: string;
   kernelNoise?: boolean;
@@ -44,10 +45,12 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Script
   const mode = options.mode ?? 'shell';
   // The operator's side is raw (a UART has no line discipline of its own); the gateway side
   // is a normal tty with echo, as a getty would leave it.
+  const program =
+    mode === 'key-login' ? 'device-scripts/rootfs/serial-login' : 'test/lib/serial/scripted-console';
   const far =
     mode === 'silent'
       ? `PTY,link=${join(dir, 'nobody')},rawer`
-      : `EXEC:${join(repoRoot, 'test/lib/serial/scripted-console')},pty,stderr,setsid,ctty,sane`;
+      : `EXEC:${join(repoRoot, program)},pty,stderr,setsid,ctty,sane`;
   const child = spawn('socat', [`PTY,link=${device},rawer,wait-slave`, far], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -58,6 +61,13 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Script
       CONSOLE_USER: options.user ?? 'root',
       CONSOLE_PASSWORD: options.password ?? '',
       CONSOLE_KERNEL_NOISE: options.kernelNoise ? '1' : '0',
+      ...(mode === 'key-login'
+        ? {
+            LOGIN_PROGRAM: join(repoRoot, 'test/lib/serial/login-as'),
+            LOGGER: join(repoRoot, 'test/lib/serial/journal'),
+            ...options.env,
+          }
+        : {}),
     },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

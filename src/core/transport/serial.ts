@@ -14,8 +14,9 @@ import { StringDecoder } from 'node:string_decoder';
 import type { SerialPort } from 'serialport';
 import { Rk64Error } from '../errors.js';
 import { shellQuote } from '../shell.js';
-import { targetLabel, type SerialTarget } from '../target.js';
+import { DEFAULT_SSH_USER, targetLabel, type SerialTarget } from '../target.js';
 import { openSerialPort } from './serial-port.js';
+import { KEY_LOGIN_PROMPT_RE, keyLogin, loadSigners } from './serial-key-login.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
@@ -27,13 +28,19 @@ export interface SerialOptions {
   /** Write pacing for consoles that drop characters: bytes per write and pause between writes. */
   writeChunkBytes?: number;
   writeDelayMs?: number;
-  /** Credentials for a login prompt (the password normally comes from RK64_SERIAL_PASSWORD). */
+  /** The user for the gateway's key-signed login, or for a password login prompt. */
   user?: string;
+  /** For a plain `login:` prompt (a console that is not an rk64 gateway's); from RK64_SERIAL_PASSWORD. */
   password?: string;
+  /** Keys for the key-signed login (docs/transports.md): ssh-agent first, then these files (default ~/.ssh/id_*). */
+  identityFiles?: string[];
+  /** ssh-agent socket; default $SSH_AUTH_SOCK; '' for none. */
+  agentSocket?: string;
+  env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
 
-export type ConsoleState = 'shell' | 'login' | 'password' | 'uboot';
+export type ConsoleState = 'shell' | 'login' | 'key-login' | 'password' | 'uboot';
 
 // CSI, OSC, and two-character escapes; then other C0 controls except \n and \t.
 const ANSI_RE =
@@ -57,6 +64,7 @@ export function detectPrompt(text: string): ConsoleState | undefined {
   const lines = (cleaned === text ? cleaned : cleaned.replace(/\n+$/, '')).split('\n');
   const last = (lines.at(-1) ?? '').trimEnd();
   if (/^(?:=> *)*=>$/.test(last)) return 'uboot';
+  if (KEY_LOGIN_PROMPT_RE.test(last)) return 'key-login';
   if (/login:$/i.test(last)) return 'login';
   if (/password:$/i.test(last)) return 'password';
   if (/[#$%]$/.test(last)) return 'shell';
@@ -127,6 +135,7 @@ export class SerialTransport implements Transport {
   private closed = false;
   private received = 0;
   private lastDataAt = 0;
+  private loggedInWithKey = false;
 
   constructor(
     target: SerialTarget,
@@ -278,7 +287,46 @@ export class SerialTransport implements Transport {
         "type 'boot' on the console (or power-cycle the gateway) and try again",
       );
     }
+    if (state === 'key-login') await this.keyLogin();
     if (state === 'login' || state === 'password') await this.login(state);
+  }
+
+  /** The gateway's key-signed login (src/core/transport/serial-key-login.ts), then its shell prompt. */
+  private async keyLogin(): Promise<void> {
+    const { user = DEFAULT_SSH_USER, identityFiles, agentSocket, env, log } = this.options;
+    const signers = await loadSigners({
+      ...(identityFiles ? { identityFiles } : {}),
+      ...(agentSocket !== undefined ? { agentSocket } : {}),
+      ...(env ? { env } : {}),
+      ...(log ? { log } : {}),
+    });
+    await keyLogin(
+      {
+        description: this.description,
+        write: (text) => this.write(text),
+        reset: () => {
+          this.raw = '';
+        },
+        waitFor: (check, ms, what) =>
+          this.waitFor(
+            () => check(dropKernelLines(stripTerminal(this.raw))),
+            ms,
+            () =>
+              new Rk64Error('timeout', `${this.description}: no ${what} within ${Math.round(ms / 1000)} s`),
+          ),
+      },
+      user,
+      signers,
+      log,
+    );
+    const state = await this.settledPrompt(15_000, () => this.silentAfterLogin());
+    if (state !== 'shell') {
+      throw new Rk64Error(
+        'auth',
+        `${this.description}: no shell prompt after the key-signed login as '${user}'`,
+      );
+    }
+    this.loggedInWithKey = true;
   }
 
   private async login(initial: ConsoleState): Promise<void> {
@@ -425,6 +473,10 @@ export class SerialTransport implements Transport {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.loggedInWithKey && this.port.isOpen && !this.lostError) {
+      // Leave the line at the login prompt, not at a shell the next person on the cable could use.
+      await this.serialize(() => this.write('\x03exit\r')).catch(() => undefined);
+    }
     this.closed = true;
     if (!this.port.isOpen) return;
     await new Promise<void>((resolve) => this.port.close(() => resolve()));

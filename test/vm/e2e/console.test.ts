@@ -5,13 +5,18 @@
 // slot bad and good again (fw_printenv); SSH-on-WAN on and off, judged from the WAN side (a TCP
 // connection through QEMU's user network onto eth0 gets sshd's banner only while it is on);
 // install the signed v2 bundle (uploaded from this machine) with upload and install progress,
-// then reboot from the console: U-Boot boots B. Over the serial console (QEMU's pty; break-glass
-// root console for the boot into B, as an engineer with a cable gets it): the status, and marking
-// a slot bad and good again.
+// then reboot from the console: U-Boot boots B. Over the serial console (QEMU's pty, the gateway's
+// key-signed serial login, no break-glass, as an engineer with a cable gets it): in A,
+// `rk64 status --json` logs in by itself and a human logs in by pasting an `ssh-keygen -Y sign`
+// signature; after the reboot into B the dashboard logs in again by itself, shows the status and
+// marks a slot bad and good again.
 // Every `it` waits for the first frame (`live`) before it sends a key.
 import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../../lib/cli.js';
+import { openSerialPort } from '../../../src/core/transport/serial-port.js';
+import type { GatewayStatus } from '../../../src/core/status/schema.js';
+import { ensureBuilt, runCli } from '../../lib/cli.js';
+import { humanKeyLogin, SERIAL_LOGIN_USER, SerialLine } from '../../lib/serial-line.js';
 import { startPane } from '../../lib/console-tmux.js';
 import type { TmuxPane } from '../../lib/console-tmux.js';
 import { bootAttempts } from '../../lib/e2e-gateway.js';
@@ -170,6 +175,52 @@ describe(title, () => {
     await pane.waitFor(/ssh-wan +off \(firewall drops\)/, 60_000);
   });
 
+  it('over the serial console without break-glass: rk64 status --json logs in by itself, a human by pasting a signature', async () => {
+    const { gw } = s;
+    const st = gw.gateway.state;
+    const started = Date.now();
+    const r = await runCli(
+      [
+        'status',
+        '--json',
+        `gateway-${gw.gateway.name}-serial`,
+        '--config',
+        st.config,
+        '--identity',
+        st.identity,
+      ],
+      { env: { ...process.env, SSH_AUTH_SOCK: '' }, timeoutMs: 180_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    recordMeasurement(
+      title,
+      'rk64 status --json over serial, key-signed login included',
+      (Date.now() - started) / 1000,
+    );
+    const { status } = JSON.parse(r.stdout) as { status: GatewayStatus };
+    expect(status.rauc?.bootedSlot).toBe('A');
+    expect(status.bootState?.breakGlass).toBe(false);
+    expect((await gw.sshOk('hostname')).stdout.trim()).toBe(status.hostname);
+    // The gateway's journal has the login, as the user the tests log in as.
+    const journal = (await gw.sshOk('journalctl -b -t rk64-serial-login --no-pager -o cat')).stdout;
+    expect(journal).toMatch(new RegExp(`accepted user=${SERIAL_LOGIN_USER} nonce=[0-9a-f]{32}`));
+
+    // A human with a terminal program: the console logged out when it closed, so the line is at the
+    // login prompt again; the printed ssh-keygen command, run as printed, logs in.
+    const line = new SerialLine(await openSerialPort(st.serialPath, 115200));
+    try {
+      await humanKeyLogin(line, SERIAL_LOGIN_USER, st.identity);
+      const from = line.text.length;
+      await line.type('id -un; echo "rk64-serial-""whoami-done"\r');
+      const who = await line.expect(/\n([a-z_][a-z0-9_-]*)\r?\nrk64-serial-whoami-done/, 60_000, from);
+      expect(who[1]).toBe(SERIAL_LOGIN_USER);
+      await line.type('exit\r');
+      await line.expect(/rk64-login user: $/, 60_000, from);
+    } finally {
+      await line.close();
+    }
+  }, 600_000);
+
   it('over SSH: installs the signed v2 bundle with progress and reboots the gateway into it', async () => {
     const { gw } = s;
     const pane = await overSsh();
@@ -208,9 +259,6 @@ describe(title, () => {
     expect(before.rauc?.primarySlot).toBe('B');
     expect(before.rauc?.slots.find((slot) => slot.bootname === 'B')?.bundleVersion).toBe(bundle.version);
 
-    // Break-glass for the next boot only (production path), so B's serial console is open for the
-    // serial test; boot.scr passes it on, break-glass clears it again.
-    await gw.sshOk('fw_setenv _RUT_OH_ 1');
     const bootId = await gw.bootId();
     await pane.send('y'); // reboot now
     await gw.waitForSlot('B', bootId, 600_000);
@@ -232,7 +280,10 @@ describe(title, () => {
     const screen = flat(await pane.waitFor(/B +\S+ +booted +primary +2/, 120_000));
     expect(screen.split('\n')[0]).toContain(`gateway-${gw.gateway.name}-serial`);
     expect(screen).toMatch(/A good - - /);
-    expect(screen).toContain('break-glass off'); // cleared again by break-glass in this boot
+    expect(screen).toContain('break-glass off');
+    // It logged in again by itself after the reboot, with the key login of this boot.
+    const journal = (await gw.sshOk('journalctl -b -t rk64-serial-login --no-pager -o cat')).stdout;
+    expect(journal).toMatch(new RegExp(`accepted user=${SERIAL_LOGIN_USER} nonce=`));
     expect(screen).toContain('os 2');
 
     await act(pane, 'B', otherSlot('A', 'bad', `${gw.gateway.name}-serial`), 'Slot (other) marked bad.');

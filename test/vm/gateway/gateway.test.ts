@@ -282,6 +282,15 @@ describe('test gateway', () => {
     expect(status.rauc?.bootedSlot).toBe('A');
     expect(status.bootState?.breakGlass).toBe(false);
     expect(status.firstBootCompleted).toBe(true);
+    // Break-glass's drop-in won over the shipped key login's for this boot (systemd merges drop-ins
+    // by file name: rk64-10-serial-login.conf before rk64-break-glass.conf): the serial getty is
+    // the root autologin, and the console met a shell, not the key login.
+    const getty = (await gateway.sshOk('systemctl show -p ExecStart serial-getty@ttyAMA0.service')).stdout;
+    expect(getty).toContain('--autologin root');
+    expect(getty).not.toContain('serial-login');
+    expect((await gateway.sshOk('journalctl -b -t rk64-serial-login --no-pager -o cat')).stdout).not.toMatch(
+      /challenge user=/,
+    );
     expect(link(status, 'eth1')?.addresses).toContain('172.20.30.1/24');
   });
 });
