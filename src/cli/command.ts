@@ -25,6 +25,7 @@ export type CliCommand =
   | { name: 'status'; targets: string[]; json: boolean; parallel: number; args: GlobalArgs }
   | { name: 'tui'; target: string; batch: boolean; json: boolean; readOnly: boolean; args: GlobalArgs }
   | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs }
+  | { name: 'capture'; target: string; boots?: number; args: GlobalArgs }
   | {
       name: 'action';
       target: string;
