@@ -112,8 +112,9 @@ export class BootTracker {
     const banner = UBOOT_BANNER.exec(text);
     if (banner) {
       const loader = banner[1] !== undefined;
-      if (this.inLoader && !loader) {
-        this.inLoader = false;
+      // TPL → SPL → U-Boot proper print a banner each: one boot.
+      if (this.inLoader && this.current?.reached === 'uboot') {
+        this.inLoader = loader;
         return undefined;
       }
       this.inLoader = loader;

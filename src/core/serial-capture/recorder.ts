@@ -115,7 +115,6 @@ export class CaptureRecorder {
       start = lf + 1;
     }
     if (start < data.length) this.append(data.subarray(start), time);
-    while (this.pendingBytes > CAPTURE_RECORD_MAX_BYTES) this.emit('fragment', time, CAPTURE_RECORD_MAX_BYTES);
     this.armIdle();
   }
 
@@ -146,6 +145,7 @@ export class CaptureRecorder {
     this.pendingSince ??= time;
     this.pending.push(Buffer.from(bytes));
     this.pendingBytes += bytes.length;
+    while (this.pendingBytes > CAPTURE_RECORD_MAX_BYTES) this.emit('fragment', time, CAPTURE_RECORD_MAX_BYTES);
   }
 
   /** Write the pending bytes (or their first `limit`) as a record; a line record even when empty. */

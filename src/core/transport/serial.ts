@@ -16,6 +16,7 @@ import { Rk64Error } from '../errors.js';
 import { shellQuote } from '../shell.js';
 import { targetLabel, type SerialTarget } from '../target.js';
 import { openSerialPort } from './serial-port.js';
+import type { SerialLink } from './serial-tap.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
@@ -31,6 +32,11 @@ export interface SerialOptions {
   user?: string;
   password?: string;
   log?: (line: string) => void;
+  /**
+   * A line that is already open and stays open when this transport closes (the flight recorder's,
+   * src/core/transport/serial-tap.ts); without it the transport opens and closes the port itself.
+   */
+  link?: () => Promise<SerialLink>;
 }
 
 export type ConsoleState = 'shell' | 'login' | 'password' | 'uboot';
@@ -104,7 +110,7 @@ export async function connectSerial(
   target: SerialTarget,
   options: SerialOptions = {},
 ): Promise<SerialTransport> {
-  const port = await openSerialPort(target.path, target.baud);
+  const port = options.link ? await options.link() : await openSerialPort(target.path, target.baud);
   const transport = new SerialTransport(target, port, options);
   try {
     await transport.wake();
@@ -130,7 +136,7 @@ export class SerialTransport implements Transport {
 
   constructor(
     target: SerialTarget,
-    private readonly port: SerialPort,
+    private readonly port: SerialLink,
     private readonly options: SerialOptions,
   ) {
     this.description = targetLabel(target);
