@@ -5,7 +5,14 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 
 import type { DashboardController, DashboardState } from '../core/dashboard/controller.js';
 import { layoutPanels, PANEL_GAP, wrapText } from '../core/dashboard/layout.js';
-import { bootLine, connectionLine, identityLine, panels, versionsLine, type PanelRow } from '../core/dashboard/view.js';
+import {
+  bootLine,
+  connectionLine,
+  identityLine,
+  panels,
+  versionsLine,
+  type PanelRow,
+} from '../core/dashboard/view.js';
 import { footerHints, visibleBindings } from '../core/keybindings.js';
 import { ConfirmDialog, PromptDialog, RunningAction } from './dialogs.js';
 import { HelpScreen } from './help.js';

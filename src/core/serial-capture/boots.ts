@@ -20,8 +20,7 @@ export const STAGE_LABEL: Record<BootStage, string> = {
 };
 
 export type HealthVerdict =
-  | { verdict: 'passed' | 'committed-earlier' | 'checking' }
-  | { verdict: 'failed'; reason: string };
+  { verdict: 'passed' | 'committed-earlier' | 'checking' } | { verdict: 'failed'; reason: string };
 
 /** How a boot ended, as far as the console showed it. */
 export type BootEnd =
@@ -179,7 +178,8 @@ export class BootTracker {
     if (/os-verification: /.test(text)) {
       const failed = HEALTH_FAILED.exec(text);
       if (failed) boot.health = { verdict: 'failed', reason: printable(failed[1] ?? '') };
-      else if (/marked good and committed|healthy .* marked good/.test(text)) boot.health = { verdict: 'passed' };
+      else if (/marked good and committed|healthy .* marked good/.test(text))
+        boot.health = { verdict: 'passed' };
       else if (/already committed/.test(text)) boot.health = { verdict: 'committed-earlier' };
       else if (/is on trial/.test(text) && boot.health === undefined) boot.health = { verdict: 'checking' };
     }
@@ -208,10 +208,7 @@ export function splitBoots(lines: readonly CaptureLine[]): Boot[] {
 
 /** Why a boot did not get as far as a healthy one, in words; undefined when it did. */
 export type BootTrouble =
-  | 'kernel did not start'
-  | 'never reached user space'
-  | 'health check failed'
-  | 'reset in user space';
+  'kernel did not start' | 'never reached user space' | 'health check failed' | 'reset in user space';
 
 export function bootTrouble(boot: Boot): BootTrouble | undefined {
   if (boot.end === 'running') return undefined;
@@ -267,7 +264,8 @@ export function summarizeBoots(boots: readonly Boot[]): CaptureSummary {
   const finished = boots.filter((b) => b.end !== 'running');
   const newest = finished.at(-1);
   const kind = newest ? bootTrouble(newest) : undefined;
-  const lastRun = last.end === 'running' ? `; now ${STAGE_LABEL[last.reached]} of slot ${last.slot ?? '?'}` : '';
+  const lastRun =
+    last.end === 'running' ? `; now ${STAGE_LABEL[last.reached]} of slot ${last.slot ?? '?'}` : '';
   if (!newest || !kind) {
     return {
       ...summary,

@@ -29,7 +29,12 @@ export interface CaptureResult {
 export async function captureSerial(options: CaptureOptions): Promise<CaptureResult> {
   const { target } = options;
   const port = await openSerialPort(target.path, target.baud);
-  const recorder = new CaptureRecorder({ target: target.name, device: target.path, baud: target.baud, env: options.env });
+  const recorder = new CaptureRecorder({
+    target: target.name,
+    device: target.path,
+    baud: target.baud,
+    env: options.env,
+  });
   const detach = tapSerialPort(port, (data) => recorder.write(data));
   options.log(`recording ${target.path} at ${target.baud} baud into ${recorder.path}`);
   let stop: (why: CaptureResult['stopped']) => void = () => undefined;
@@ -38,7 +43,10 @@ export async function captureSerial(options: CaptureOptions): Promise<CaptureRes
   const tracker = followBoots(recorder, (event) => {
     options.log(event.text);
     if (wanted === undefined) return;
-    const done = event.kind === 'new-boot' ? event.boot.index >= wanted : event.kind === 'login' && event.boot.index + 1 >= wanted;
+    const done =
+      event.kind === 'new-boot'
+        ? event.boot.index >= wanted
+        : event.kind === 'login' && event.boot.index + 1 >= wanted;
     if (done) stop('boots');
   });
   const onAbort = (): void => stop('cancelled');

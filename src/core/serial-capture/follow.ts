@@ -2,7 +2,7 @@
 // starts and every stage it reaches becomes an event for the console to show (the dashboard's
 // boot line, `rk64 capture`'s progress).
 import { printable } from '../printable.js';
-import { STAGE_LABEL, BootTracker, type Boot, type BootStage } from './boots.js';
+import { BootTracker, type Boot, type BootStage } from './boots.js';
 import type { CaptureRecorder } from './recorder.js';
 
 export interface BootEvent {

@@ -16,11 +16,9 @@
 export const CAPTURE_MAGIC = '# rk64 serial capture 1';
 
 export type CaptureRecord =
-  | { kind: 'line' | 'fragment'; time: Date; bytes: Buffer }
-  | { kind: 'note'; text: string };
+  { kind: 'line' | 'fragment'; time: Date; bytes: Buffer } | { kind: 'note'; text: string };
 
 // Non-ASCII characters that must not reach a terminal as they are (as printable.ts).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const HIDDEN = /[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const fatal = new TextDecoder('utf-8', { fatal: true });
 

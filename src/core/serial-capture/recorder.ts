@@ -145,7 +145,8 @@ export class CaptureRecorder {
     this.pendingSince ??= time;
     this.pending.push(Buffer.from(bytes));
     this.pendingBytes += bytes.length;
-    while (this.pendingBytes > CAPTURE_RECORD_MAX_BYTES) this.emit('fragment', time, CAPTURE_RECORD_MAX_BYTES);
+    while (this.pendingBytes > CAPTURE_RECORD_MAX_BYTES)
+      this.emit('fragment', time, CAPTURE_RECORD_MAX_BYTES);
   }
 
   /** Write the pending bytes (or their first `limit`) as a record; a line record even when empty. */

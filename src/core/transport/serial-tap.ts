@@ -59,7 +59,10 @@ export class SerialLease implements SerialLink {
   on(event: 'data', listener: (data: Buffer) => void): this;
   on(event: 'close', listener: () => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
-  on(event: 'data' | 'close' | 'error', listener: ((data: Buffer) => void) | (() => void) | ((error: Error) => void)): this {
+  on(
+    event: 'data' | 'close' | 'error',
+    listener: ((data: Buffer) => void) | (() => void) | ((error: Error) => void),
+  ): this {
     this.events.on(event, listener);
     return this;
   }

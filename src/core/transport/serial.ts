@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import type { SerialPort } from 'serialport';
 import { Rk64Error } from '../errors.js';
 import { shellQuote } from '../shell.js';
 import { targetLabel, type SerialTarget } from '../target.js';

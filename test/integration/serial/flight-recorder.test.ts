@@ -22,7 +22,9 @@ afterEach(async () => {
 
 /** A pty pair: `near` for the recorder, `far` the gateway's side the test writes into. */
 async function ptyPair(): Promise<{ near: string; far: SerialPort }> {
-  const socat = spawn('socat', ['-d', '-d', 'pty,rawer', 'pty,rawer'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const socat = spawn('socat', ['-d', '-d', 'pty,rawer', 'pty,rawer'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   cleanups.push(() => {
     socat.kill();
   });
@@ -48,7 +50,9 @@ async function recordedBoots(): Promise<Buffer[]> {
   const starts = lines.flatMap((l, i) => (/^U-Boot 20/.test(l.bytes.toString()) ? [i] : []));
   return starts.map((start, n) =>
     Buffer.concat(
-      lines.slice(start, starts[n + 1] ?? lines.length).map((l) => (l.complete ? Buffer.concat([l.bytes, Buffer.from('\n')]) : l.bytes)),
+      lines
+        .slice(start, starts[n + 1] ?? lines.length)
+        .map((l) => (l.complete ? Buffer.concat([l.bytes, Buffer.from('\n')]) : l.bytes)),
     ),
   );
 }
@@ -96,7 +100,10 @@ describe('serial flight recorder over a pty pair', () => {
     const sent = Buffer.concat([lastB, a]);
     await replay(far, sent);
     // It stops by itself at A's login prompt; if it missed it, the bytes below say what it missed.
-    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 15_000))]);
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r('still running'), 15_000)),
+    ]);
     if (code === 'still running') {
       child.kill('SIGINT');
       await exited;
@@ -139,14 +146,21 @@ describe('serial flight recorder over a pty pair', () => {
     // The rest of the boot right after the banner: every byte recorded.
     await replay(far, firstB.subarray(banner));
     await write(far, Buffer.from('\r\nrk64-gateway login: '));
-    await vi.waitFor(() => expect(events.at(-1)).toBe('boot 1: login prompt: slot B is up'), { timeout: 5000 });
+    await vi.waitFor(() => expect(events.at(-1)).toBe('boot 1: login prompt: slot B is up'), {
+      timeout: 5000,
+    });
     const again = await line.lease();
     expect(again.isOpen).toBe(true);
-    await again.close(() => undefined);
+    again.close(() => undefined);
     await line.close();
     expect(Buffer.concat(typed).length, `U-Boot received: ${Buffer.concat(typed).toString()}`).toBe(0);
     const captured = wire(await readFile(line.capturePath, 'utf8'));
-    expect(captured.toString('latin1')).toBe(Buffer.concat([firstB, Buffer.from('\r\nrk64-gateway login: ')]).toString('latin1'));
-    expect(events.slice(0, 2)).toEqual(['boot 1: U-Boot 2023.01+dfsg-2+deb12u3 (Jun 22 2026 - 08:38:07 +0000)', 'boot 1: boot script running']);
+    expect(captured.toString('latin1')).toBe(
+      Buffer.concat([firstB, Buffer.from('\r\nrk64-gateway login: ')]).toString('latin1'),
+    );
+    expect(events.slice(0, 2)).toEqual([
+      'boot 1: U-Boot 2023.01+dfsg-2+deb12u3 (Jun 22 2026 - 08:38:07 +0000)',
+      'boot 1: boot script running',
+    ]);
   }, 60_000);
 });

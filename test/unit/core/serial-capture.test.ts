@@ -25,8 +25,9 @@ import { seededRandom } from '../../lib/seeded-random.js';
 const fixture = readFileSync(join(repoRoot, 'test/fixtures/serial/boot-b-fallback.log'), 'utf8');
 
 // Anything a terminal would obey: C0 but LF, DEL, C1, bidi controls and line separators.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const TERMINAL_ACTIVE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const TERMINAL_ACTIVE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -43,7 +44,10 @@ describe('capture format', () => {
     ['NUL and BEL', Buffer.from([0x41, 0x00, 0x07, 0x42])],
     ['an OSC 52 clipboard write', Buffer.from('\x1b]52;c;cm0gLXJmIC8K\x07x')],
     ['a screen clear and cursor move', Buffer.from('\x1b[2J\x1b[H\x1b[8mhidden')],
-    ['invalid UTF-8', Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xc0, 0x80, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80])],
+    [
+      'invalid UTF-8',
+      Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xc0, 0x80, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80]),
+    ],
     ['a C1 CSI as UTF-8', Buffer.from('a\u009b2Jb', 'utf8')],
     ['a bidi override', Buffer.from('abc\u202edcba', 'utf8')],
     ['CR, BS, TAB, DEL and a backslash', Buffer.from('a\r\b\t\x7f\\x41')],
@@ -59,14 +63,18 @@ describe('capture format', () => {
   });
 
   it('keeps readable text readable (UTF-8 included)', () => {
-    expect(escapeBytes(Buffer.from('Grüße – U-Boot 2023.01 (Jun 22)', 'utf8'))).toBe('Grüße – U-Boot 2023.01 (Jun 22)');
+    expect(escapeBytes(Buffer.from('Grüße – U-Boot 2023.01 (Jun 22)', 'utf8'))).toBe(
+      'Grüße – U-Boot 2023.01 (Jun 22)',
+    );
   });
 
   it('round-trips random bytes (seeded)', () => {
     const seed = 0x5eed18;
     const random = seededRandom(seed);
     for (let n = 0; n < 300; n += 1) {
-      const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)));
+      const bytes = Buffer.from(
+        Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)),
+      );
       const text = escapeBytes(bytes);
       expect(text, `seed ${seed} case ${n}`).not.toMatch(TERMINAL_ACTIVE);
       expect(unescapeBytes(text)?.toString('hex'), `seed ${seed} case ${n}`).toBe(bytes.toString('hex'));
@@ -99,7 +107,9 @@ describe('capture recorder', () => {
     expect(captureDirName('../../etc/passwd')).toBe('etc_passwd');
     expect(captureDirName('..')).toBe('serial');
     expect(captureRoot({ HOME: '/home/op' })).toBe('/home/op/.local/state/rk64/serial');
-    expect(captureRoot({ HOME: '/home/op', XDG_STATE_HOME: 'relative' })).toBe('/home/op/.local/state/rk64/serial');
+    expect(captureRoot({ HOME: '/home/op', XDG_STATE_HOME: 'relative' })).toBe(
+      '/home/op/.local/state/rk64/serial',
+    );
     const dir = tempDir();
     const recorder = new CaptureRecorder({ target: 'gw/1', device: '/dev/x', baud: 115200, env: env(dir) });
     recorder.close();
@@ -111,7 +121,13 @@ describe('capture recorder', () => {
 
   it('records every byte in lines, a prompt after silence, a long line in pieces', async () => {
     const dir = tempDir();
-    const recorder = new CaptureRecorder({ target: 't', device: '/dev/x', baud: 1, env: env(dir), idleFlushMs: 20 });
+    const recorder = new CaptureRecorder({
+      target: 't',
+      device: '/dev/x',
+      baud: 1,
+      env: env(dir),
+      idleFlushMs: 20,
+    });
     const wire = Buffer.concat([
       Buffer.from('U-Boot 2023.01\r\nDRAM:'),
       Buffer.from('  1 GiB\r\n\x00\x1b[2J\xff\n'),
@@ -128,10 +144,20 @@ describe('capture recorder', () => {
     const { records, skipped } = parseCapture(file);
     expect(skipped).toBe(0);
     const data = records.filter((r) => r.kind !== 'note');
-    expect(data.map((r) => r.kind)).toEqual(['line', 'line', 'line', 'fragment', 'fragment', 'line', 'fragment']);
+    expect(data.map((r) => r.kind)).toEqual([
+      'line',
+      'line',
+      'line',
+      'fragment',
+      'fragment',
+      'line',
+      'fragment',
+    ]);
     // Nothing lost, nothing added: the records put back together are the wire's bytes.
     const joined = Buffer.concat(
-      data.flatMap((r) => (r.kind === 'line' ? [r.bytes, Buffer.from('\n')] : r.kind === 'fragment' ? [r.bytes] : [])),
+      data.flatMap((r) =>
+        r.kind === 'line' ? [r.bytes, Buffer.from('\n')] : r.kind === 'fragment' ? [r.bytes] : [],
+      ),
     );
     expect(joined.equals(wire)).toBe(true);
   });
@@ -146,14 +172,18 @@ describe('capture recorder', () => {
       maxFileBytes: 2000,
       partsKept: 3,
     });
-    for (let n = 0; n < 200; n += 1) recorder.write(Buffer.from(`line ${String(n).padStart(3, '0')} ${'.'.repeat(40)}\n`));
+    for (let n = 0; n < 200; n += 1)
+      recorder.write(Buffer.from(`line ${String(n).padStart(3, '0')} ${'.'.repeat(40)}\n`));
     recorder.close();
     const base = recorder.path.split('/').at(-1) ?? '';
     const files = readdirSync(join(dir, 'rk64', 'serial', 't')).sort();
     expect(files).toEqual([base, `${base}.1`, `${base}.2`]);
-    for (const f of files) expect(statSync(join(dir, 'rk64', 'serial', 't', f)).size).toBeLessThanOrEqual(2000);
+    for (const f of files)
+      expect(statSync(join(dir, 'rk64', 'serial', 't', f)).size).toBeLessThanOrEqual(2000);
     // Oldest part first: the parts hold consecutive lines ending with the last one written.
-    const parts = [`${base}.2`, `${base}.1`, base].map((f) => readFileSync(join(dir, 'rk64', 'serial', 't', f), 'utf8'));
+    const parts = [`${base}.2`, `${base}.1`, base].map((f) =>
+      readFileSync(join(dir, 'rk64', 'serial', 't', f), 'utf8'),
+    );
     expect(parts.every((p) => p.startsWith('# rk64 serial capture 1'))).toBe(true);
     const numbers = parts
       .flatMap((p) => captureLines(parseCapture(p).records))
@@ -192,13 +222,17 @@ describe('boots in a recorded capture of the test gateway', () => {
     const summary = summarizeBoots(boots);
     expect(summary.trouble).toMatchObject({ slot: 'B', trouble: 'kernel did not start', count: 3 });
     expect(summary.last).toMatchObject({ slot: 'A', reached: 'login', end: 'running' });
-    expect(summary.sentence).toMatch(/^three boots of B never started the kernel \(\d\d:\d\d–\d\d:\d\d UTC\); now login prompt of slot A$/);
+    expect(summary.sentence).toMatch(
+      /^three boots of B never started the kernel \(\d\d:\d\d–\d\d:\d\d UTC\); now login prompt of slot A$/,
+    );
   });
 
   it('describes each stage as it happens', () => {
     const a = boots[3];
     if (!a) throw new Error('no boot of A');
-    expect(describeBootEvent('kernel', a)).toBe('boot 4: kernel starting (slot A, normal; attempts left 3 → 2)');
+    expect(describeBootEvent('kernel', a)).toBe(
+      'boot 4: kernel starting (slot A, normal; attempts left 3 → 2)',
+    );
   });
 });
 
@@ -225,12 +259,19 @@ describe('stage recognition on lines the gateway prints', () => {
     const summary = summarizeBoots(tracker.boots);
     expect(tracker.boots[0]?.health).toEqual({ verdict: 'failed', reason: 'dnsmasq: dnsmasq not running' });
     expect(summary.trouble).toMatchObject({ slot: 'B', trouble: 'health check failed', count: 3 });
-    expect(summary.sentence).toMatch(/^three boots of B failed the health check: dnsmasq: dnsmasq not running/);
+    expect(summary.sentence).toMatch(
+      /^three boots of B failed the health check: dnsmasq: dnsmasq not running/,
+    );
   });
 
   it('a boot cut short in user space (no restart line before the next banner) reads as a reset', () => {
     const tracker = new BootTracker();
-    feed(tracker, ['U-Boot SPL 2023.01 (x)', 'U-Boot 2023.01 (x)', 'Starting kernel ...', 'Run /sbin/init as init process']);
+    feed(tracker, [
+      'U-Boot SPL 2023.01 (x)',
+      'U-Boot 2023.01 (x)',
+      'Starting kernel ...',
+      'Run /sbin/init as init process',
+    ]);
     feed(tracker, ['U-Boot TPL 2023.01 (x)', 'U-Boot SPL 2023.01 (x)', 'U-Boot 2023.01 (x)']);
     expect(tracker.boots.map((b) => [b.reached, b.end])).toEqual([
       ['user-space', 'reset'],
