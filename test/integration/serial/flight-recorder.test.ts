@@ -117,7 +117,7 @@ describe('serial flight recorder over a pty pair', () => {
     expect(stderr).toContain('boot 2: kernel starting (slot A, normal; attempts left 3 → 2)');
     expect(stderr).toContain('boot 2: login prompt: slot A is up');
     expect(stderr).toMatch(/one boot of B never started the kernel/);
-  }, 60_000);
+  }, 240_000);
 
   it('the dashboard’s line: a reboot takes the console from the transport, U-Boot gets no key, the boot is recorded and followed', async () => {
     const state = await mkdtemp(join(tmpdir(), 'rk64-fr-'));
@@ -162,5 +162,5 @@ describe('serial flight recorder over a pty pair', () => {
       'boot 1: U-Boot 2023.01+dfsg-2+deb12u3 (Jun 22 2026 - 08:38:07 +0000)',
       'boot 1: boot script running',
     ]);
-  }, 60_000);
+  }, 240_000);
 });
