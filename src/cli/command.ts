@@ -27,6 +27,7 @@ export type CliCommand =
   | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs }
   | { name: 'history'; target: string; json: boolean; limit: number | null; args: GlobalArgs }
   | { name: 'why'; target: string; args: GlobalArgs }
+  | { name: 'capture'; target: string; boots?: number; args: GlobalArgs }
   | {
       name: 'action';
       target: string;

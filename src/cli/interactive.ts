@@ -19,9 +19,19 @@ export interface InteractiveOptions {
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
   const { runDashboard } = await import('../ui/run.js');
   const { target } = options;
+  // A serial target: the flight recorder holds the line open for the whole run (reboots
+  // included), records it, and feeds the dashboard's boot line; the transport borrows the line.
+  const line =
+    target.kind === 'serial'
+      ? new (await import('../core/serial-capture/line.js')).SerialLine(target, process.env)
+      : undefined;
+  const connect: ConnectOptions = line
+    ? { ...options.connect, serial: { ...options.connect.serial, link: () => line.lease() } }
+    : options.connect;
   const code = await runDashboard({
     gateway: target.name,
-    connect: () => openTransport(target, options.connect),
+    connect: () => openTransport(target, connect),
+    ...(line ? { bootEvents: (listener) => line.onBoot(listener) } : {}),
     fetchStatus: (transport, signal) =>
       fetchStatus(transport, {
         timeoutMs: options.timeoutMs,
@@ -33,6 +43,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     lowBandwidth: target.kind === 'serial',
     ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
   });
+  if (line) {
+    await line.close();
+    process.stderr.write(`rk64 tui: serial capture in ${line.capturePath}\n`);
+  }
   // The terminal is restored at this point. A socket still closing (a gateway slow to acknowledge
   // the SSH disconnect) must not keep the operator waiting after q: leave within a grace period.
   // The timer is unref'd, so a process with nothing left to do exits at once as usual.

@@ -195,6 +195,12 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
       if (!target) throw new Rk64Error('usage', 'rk64 break-glass needs one TARGET');
       return breakGlassCommand(target, { wait: command.wait }, io);
     }
+    case 'capture': {
+      const [target] = await resolveTargets([command.target], command.args, io);
+      if (!target) throw new Rk64Error('usage', 'rk64 capture needs one TARGET');
+      const { captureCommand } = await import('./capture.js');
+      return captureCommand(target, command.boots !== undefined ? { boots: command.boots } : {}, io);
+    }
   }
 }
 

@@ -149,6 +149,22 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
       (y) => y.positional('target', { type: 'string', demandOption: true }),
     )
     .command(
+      'capture <target>',
+      'record the serial console into a capture file without the dashboard (boots and their stages on stderr, the file on stdout) until Ctrl+C or --boots N',
+      (y) =>
+        y
+          .positional('target', {
+            type: 'string',
+            demandOption: true,
+            describe: 'serial:/dev/ttyX[@baud] or a serial profile',
+          })
+          .option('boots', {
+            type: 'number',
+            requiresArg: true,
+            describe: 'stop once this many boots were seen (each up to its login prompt or the next boot)',
+          }),
+    )
+    .command(
       'action <target> <words..>',
       `run one action on a gateway without asking (for scripts); ACTION is one of: ${ACTION_USAGE}`,
       (y) =>
@@ -167,7 +183,7 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
             describe: 'install: install a bundle that is not newer than the running system',
           }),
     )
-    .demandCommand(1, 'give a command: status, tui, history, why, action or break-glass')
+    .demandCommand(1, 'give a command: status, tui, history, why, capture, action or break-glass')
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
@@ -187,6 +203,7 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
     batch?: boolean;
     'read-only'?: boolean;
     wait?: number;
+    boots?: number;
     words?: (string | number)[];
     for?: string;
     'allow-downgrade'?: boolean;
@@ -225,6 +242,13 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
       };
     case 'why':
       return { name: 'why', target: String(a.target), args: a };
+    case 'capture':
+      return {
+        name: 'capture',
+        target: String(a.target),
+        ...(a.boots !== undefined ? { boots: a.boots } : {}),
+        args: a,
+      };
     case 'action':
       return {
         name: 'action',

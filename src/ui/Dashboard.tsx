@@ -5,7 +5,14 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 
 import type { DashboardController, DashboardState } from '../core/dashboard/controller.js';
 import { layoutPanels, PANEL_GAP, wrapText } from '../core/dashboard/layout.js';
-import { connectionLine, identityLine, panels, versionsLine, type PanelRow } from '../core/dashboard/view.js';
+import {
+  bootLine,
+  connectionLine,
+  identityLine,
+  panels,
+  versionsLine,
+  type PanelRow,
+} from '../core/dashboard/view.js';
 import { footerHints, visibleBindings } from '../core/keybindings.js';
 import { ConfirmDialog, PromptDialog, RunningAction } from './dialogs.js';
 import { HelpScreen } from './help.js';
@@ -94,6 +101,7 @@ export function DashboardView({
   columns?: number;
 }) {
   const connection = connectionLine(state);
+  const boot = bootLine(state);
   const notice: PanelRow | null = state.notice && {
     text: state.notice.text,
     tone: state.notice.level === 'error' ? 'bad' : state.notice.level === 'ok' ? 'ok' : 'normal',
@@ -101,6 +109,7 @@ export function DashboardView({
   const fixed =
     3 + // identity, versions, blank
     wrapText(connection.text, columns).length +
+    (boot ? wrapText(boot.text, columns).length : 0) +
     (notice ? wrapText(notice.text, columns).length : 0) +
     dialogHeight(state, columns) +
     1; // footer
@@ -116,6 +125,7 @@ export function DashboardView({
       </Text>
       <Line row={{ text: versionsLine(state), tone: 'normal' }} theme={theme} />
       <RowText row={connection} theme={theme} />
+      {boot && <RowText row={boot} theme={theme} />}
       <Text> </Text>
       <Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
         {state.overlay.kind === 'help' ? (

@@ -56,6 +56,7 @@ export function dashboardCapture(status: GatewayStatus): string {
     showHistory: false,
     quit: false,
     fatal: null,
+    boot: null,
   };
   const text = renderToString(<DashboardView state={state} theme={{ colors: false }} columns={100} />, {
     columns: 100,

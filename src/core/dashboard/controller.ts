@@ -63,6 +63,17 @@ export interface DashboardState {
   quit: boolean;
   /** An error reconnecting cannot fix (host key, authentication, bad target): the console exits. */
   fatal: Rk64Error | null;
+  /**
+   * Serial targets: the last boot event the flight recorder saw (src/core/serial-capture/), and
+   * whether a boot is on its way (between U-Boot's banner and the login prompt).
+   */
+  boot: { text: string; rebooting: boolean } | null;
+}
+
+/** A boot event from the serial flight recorder, as far as the dashboard needs it. */
+export interface DashboardBootEvent {
+  kind: string;
+  text: string;
 }
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -93,6 +104,8 @@ export interface DashboardOptions {
   /** Pre-filled in the install prompt. */
   bundlePath?: string;
   now?: () => number;
+  /** Serial targets: subscribe to the flight recorder's boot events (returns the unsubscribe). */
+  bootEvents?: (listener: (event: DashboardBootEvent) => void) => () => void;
 }
 
 type Listener = (state: DashboardState) => void;
@@ -133,6 +146,7 @@ export class DashboardController {
   /** Cancels the status round trip in flight, so quitting never waits for a slow gateway. */
   private refreshAbort: AbortController | null = null;
   private actionRunning = false;
+  private unsubscribeBoots: (() => void) | undefined;
   private stopped = false;
   private backoffMs: number;
   private readonly now: () => number;
@@ -161,6 +175,7 @@ export class DashboardController {
       showHistory: false,
       quit: false,
       fatal: null,
+      boot: null,
     };
   }
 
@@ -174,11 +189,31 @@ export class DashboardController {
   /** First refresh now, then every refresh interval. */
   start(): void {
     this.stopped = false;
+    this.unsubscribeBoots ??= this.options.bootEvents?.((event) => this.onBootEvent(event));
     this.schedule(0);
+  }
+
+  /**
+   * A reboot seen on the serial line: show it as it happens; the line itself took the console away
+   * from the transport (so nothing is typed into U-Boot). At the login prompt, reattach and refresh.
+   */
+  private onBootEvent(event: DashboardBootEvent): void {
+    if (this.stopped) return;
+    const rebooting = event.kind !== 'login';
+    this.update({ boot: { text: event.text, rebooting } });
+    if (event.kind === 'new-boot') {
+      this.refreshAbort?.abort();
+      void this.dropTransport();
+    } else if (event.kind === 'login') {
+      // The refresh in flight may be one that was refused during the boot: refresh again after it.
+      void this.refreshNow().then(() => (this.transport || this.stopped ? undefined : this.refreshNow()));
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribeBoots?.();
+    this.unsubscribeBoots = undefined;
     if (this.timer) clearTimeout(this.timer);
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.timer = null;

@@ -417,3 +417,9 @@ export function connectionLine(state: DashboardState): PanelRow {
   }
   return row(`live${state.readOnly ? ' · read-only' : ''}`, 'ok');
 }
+
+/** Serial targets: the flight recorder's last boot event (a reboot as it happens), or null. */
+export function bootLine(state: DashboardState): PanelRow | null {
+  if (!state.boot) return null;
+  return row(`serial ${state.boot.text}`, state.boot.rebooting ? 'bad' : 'dim');
+}

@@ -11,12 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import type { SerialPort } from 'serialport';
 import { Rk64Error } from '../errors.js';
 import { shellQuote } from '../shell.js';
 import { DEFAULT_SSH_USER, targetLabel, type SerialTarget } from '../target.js';
 import { openSerialPort } from './serial-port.js';
 import { KEY_LOGIN_PROMPT_RE, keyLogin, loadSigners } from './serial-key-login.js';
+import type { SerialLink } from './serial-tap.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
@@ -38,6 +38,11 @@ export interface SerialOptions {
   agentSocket?: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /**
+   * A line that is already open and stays open when this transport closes (the flight recorder's,
+   * src/core/transport/serial-tap.ts); without it the transport opens and closes the port itself.
+   */
+  link?: () => Promise<SerialLink>;
 }
 
 export type ConsoleState = 'shell' | 'login' | 'key-login' | 'password' | 'uboot';
@@ -112,7 +117,7 @@ export async function connectSerial(
   target: SerialTarget,
   options: SerialOptions = {},
 ): Promise<SerialTransport> {
-  const port = await openSerialPort(target.path, target.baud);
+  const port = options.link ? await options.link() : await openSerialPort(target.path, target.baud);
   const transport = new SerialTransport(target, port, options);
   try {
     await transport.wake();
@@ -139,7 +144,7 @@ export class SerialTransport implements Transport {
 
   constructor(
     target: SerialTarget,
-    private readonly port: SerialPort,
+    private readonly port: SerialLink,
     private readonly options: SerialOptions,
   ) {
     this.description = targetLabel(target);

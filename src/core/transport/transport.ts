@@ -60,3 +60,16 @@ export interface Transport {
   upload(localPath: string, remotePath: string, options?: UploadOptions): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The serial flight recorder's capture files (src/core/serial-capture/recorder.ts): one file per
+ * console run is closed and a new part started when it reaches CAPTURE_FILE_MAX_BYTES; the newest
+ * CAPTURE_PARTS_KEPT parts of a run are kept, so one run never holds more than their product
+ * (a chatty console at 1.5 Mbaud fills a part in about a minute; a booting gateway in hours).
+ */
+export const CAPTURE_FILE_MAX_BYTES = 8 * 1024 * 1024;
+export const CAPTURE_PARTS_KEPT = 4;
+/** A line longer than this is written as fragments (a console that never sends a newline). */
+export const CAPTURE_RECORD_MAX_BYTES = 4096;
+/** Bytes of an unfinished line (a login prompt) are written after this much silence. */
+export const CAPTURE_IDLE_FLUSH_MS = 200;

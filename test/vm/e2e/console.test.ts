@@ -9,12 +9,21 @@
 // key-signed serial login, no break-glass, as an engineer with a cable gets it): in A,
 // `rk64 status --json` logs in by itself and a human logs in by pasting an `ssh-keygen -Y sign`
 // signature; after the reboot into B the dashboard logs in again by itself, shows the status and
-// marks a slot bad and good again.
+// marks a slot bad and good again, then reboots back into A. The serial flight recorder follows
+// both reboots (`rk64 capture` the one into B, the serial dashboard's own recorder the one back
+// into A); each capture must hold every U-Boot and boot.scr line QEMU's serial log has of those
+// boots, the first line after the reset included.
 // Every `it` waits for the first frame (`live`) before it sends a key.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSerialPort } from '../../../src/core/transport/serial-port.js';
 import type { GatewayStatus } from '../../../src/core/status/schema.js';
+import { lineText, splitBoots, type Boot } from '../../../src/core/serial-capture/boots.js';
+import { captureLines, parseCapture } from '../../../src/core/serial-capture/format.js';
 import { ensureBuilt, runCli } from '../../lib/cli.js';
 import { humanKeyLogin, SERIAL_LOGIN_USER, SerialLine } from '../../lib/serial-line.js';
 import { startPane } from '../../lib/console-tmux.js';
@@ -32,6 +41,38 @@ let sshPane: TmuxPane | undefined;
 const panes: TmuxPane[] = [];
 const flat = (text: string): string => text.replace(/[ \t]+/g, ' ');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** XDG_STATE_HOME for the recorders, so the test finds their capture files. */
+let stateHome = '';
+
+/** The one capture file under `root` (a recorder's XDG_STATE_HOME): its boots, and its lines as text. */
+async function readCapture(root: string): Promise<{ boots: Boot[]; lines: string[] }> {
+  const serialDir = join(root, 'rk64', 'serial');
+  const [target] = await readdir(serialDir);
+  const [name] = await readdir(join(serialDir, target ?? 'none'));
+  const text = await readFile(join(serialDir, target ?? 'none', name ?? 'none'), 'utf8');
+  const lines = captureLines(parseCapture(text).records);
+  return { boots: splitBoots(lines), lines: lines.map((l) => lineText(l.bytes)) };
+}
+
+/**
+ * QEMU's own log of the serial line (since `from`): its U-Boot and boot.scr lines must all be in
+ * the capture, in order, the banner (the first line after the reset) first.
+ */
+function expectUbootLinesIn(serialLog: string, captured: string[]): void {
+  const all = serialLog.split('\n').map((l) => lineText(Buffer.from(l, 'utf8')));
+  // U-Boot's part of the boot: up to the kernel's start (the recorder may stop before what follows).
+  const wanted = all
+    .slice(0, all.findLastIndex((l) => l.startsWith('Starting kernel')) + 1)
+    .filter((l) => /^U-Boot 20\d\d|^rk64: /.test(l));
+  expect(wanted[0]).toMatch(/^U-Boot 20\d\d/);
+  let at = 0;
+  for (const line of wanted) {
+    const found = captured.indexOf(line, at);
+    expect(found, `not in the capture (in order): ${line}`).toBeGreaterThanOrEqual(0);
+    at = found + 1;
+  }
+}
 
 function tui(target: string): string {
   const st = s.gw.gateway.state;
@@ -52,7 +93,7 @@ function tui(target: string): string {
 }
 
 async function open(target: string): Promise<TmuxPane> {
-  const pane = await startPane(tui(target), { NO_COLOR: '1', SSH_AUTH_SOCK: '' });
+  const pane = await startPane(tui(target), { NO_COLOR: '1', SSH_AUTH_SOCK: '', XDG_STATE_HOME: stateHome });
   panes.push(pane);
   await pane.waitFor(/^live$/m, 180_000);
   return pane;
@@ -108,12 +149,14 @@ function wanProbe(port: number, timeoutMs = 8000): Promise<boolean> {
 
 beforeAll(async () => {
   await ensureBuilt();
+  stateHome = await mkdtemp(join(tmpdir(), 'rk64-console-state-'));
   s = await startScenario('console', title);
 });
 
 afterAll(async () => {
   for (const pane of panes) await pane.stop();
   await s?.stop();
+  if (stateHome) await rm(stateHome, { recursive: true, force: true });
 });
 
 describe(title, () => {
@@ -260,8 +303,31 @@ describe(title, () => {
     expect(before.rauc?.slots.find((slot) => slot.bootname === 'B')?.bundleVersion).toBe(bundle.version);
 
     const bootId = await gw.bootId();
+    // The flight recorder on the serial line while the gateway reboots: `rk64 capture` until B's shell.
+    const captureHome = await mkdtemp(join(tmpdir(), 'rk64-capture-'));
+    const serialBefore = (await gw.serial()).length;
+    const capture = spawn(
+      process.execPath,
+      [`${repoRoot}/bin/rk64.js`, 'capture', `serial:${gw.gateway.serialPath}@115200`, '--boots', '1'],
+      { env: { ...process.env, XDG_STATE_HOME: captureHome }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let captureErr = '';
+    capture.stderr.on('data', (d: Buffer) => (captureErr += d.toString()));
+    const captureExit = new Promise<number | null>((resolve) => capture.once('exit', resolve));
+    for (let waited = 0; !captureErr.includes('rk64 capture: recording') && waited < 20_000; waited += 200)
+      await sleep(200);
+    expect(captureErr).toContain('rk64 capture: recording');
     await pane.send('y'); // reboot now
     await gw.waitForSlot('B', bootId, 600_000);
+    const code = await Promise.race([captureExit, sleep(300_000).then(() => 'still running')]);
+    if (code === 'still running') capture.kill('SIGINT');
+    await captureExit;
+    expect(code, captureErr).toBe(0);
+    expect(captureErr).toMatch(/boot 1: kernel starting \(slot B, normal; attempts left 3 → 2\)/);
+    const intoB = await readCapture(captureHome);
+    expect(intoB.boots.map((b) => [b.slot, b.reached])).toEqual([['B', 'login']]);
+    expectUbootLinesIn((await gw.serial()).slice(serialBefore), intoB.lines);
+    await rm(captureHome, { recursive: true, force: true });
     const attempts = bootAttempts(await gw.serial());
     expect(attempts.at(-1)?.slot).toBe('B');
     const after = await gw.status();
@@ -297,6 +363,23 @@ describe(title, () => {
     expect(await gw.bootEnv()).toMatchObject({ BOOT_ORDER: 'B A', BOOT_A_LEFT: '3' });
     await pane.waitFor(/A left +3/, 120_000);
     await pane.waitFor(/A +good/, 120_000);
+
+    // Back into A, rebooted from this serial dashboard (A first again): it shows the reboot as it
+    // happens, then logs in again with the key and refreshes by itself.
+    await gw.sshOk('fw_setenv BOOT_ORDER "A B"');
+    const bootId = await gw.bootId();
+    const serialBefore = (await gw.serial()).length;
+    await act(pane, 'R', /Reboot gateway-\S+-serial now/, 'The gateway reboots in about a second');
+    await pane.waitFor(/serial boot 1: U-Boot 20\d\d/, 300_000);
+    await pane.waitFor(/serial boot 1: kernel starting \(slot A, normal; attempts left 3 → 2\)/, 300_000);
+    await gw.waitForSlot('A', bootId, 600_000);
+    await pane.waitFor(/serial boot 1: login prompt: slot A is up/, 300_000);
+    await pane.waitFor(/A +\S+ +booted +primary/, 300_000);
+    expect(flat(await pane.screen())).toMatch(/^live$/m);
     await pane.send('q');
-  });
+    await sleep(2000);
+    const backToA = await readCapture(stateHome);
+    expect(backToA.boots.map((b) => [b.slot, b.reached])).toEqual([['A', 'login']]);
+    expectUbootLinesIn((await gw.serial()).slice(serialBefore), backToA.lines);
+  }, 1_500_000);
 });
