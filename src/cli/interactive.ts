@@ -4,6 +4,7 @@ import { openTransport } from '../core/connect.js';
 import type { ConnectOptions } from '../core/connect.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
+import { headStart } from './head-start.js';
 
 export interface InteractiveOptions {
   target: Target;
@@ -16,18 +17,28 @@ export interface InteractiveOptions {
 
 /** Run the interactive dashboard until the user quits; resolves to the process exit code. */
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
-  const { runDashboard } = await import('../ui/run.js');
   const { target } = options;
-  const code = await runDashboard({
-    gateway: target.name,
-    connect: () => openTransport(target, options.connect),
-    fetchStatus: (transport, signal) =>
+  // Connecting and the first status request start before Ink and React load (head-start.ts).
+  const head = headStart(
+    () => openTransport(target, options.connect),
+    (transport, signal) =>
       fetchStatus(transport, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) }),
-    readOnly: options.readOnly,
-    debug: options.debug === true,
-    lowBandwidth: target.kind === 'serial',
-    ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
-  });
+  );
+  let code: number;
+  try {
+    const { runDashboard } = await import('../ui/run.js');
+    code = await runDashboard({
+      gateway: target.name,
+      connect: head.connect,
+      fetchStatus: head.fetchStatus,
+      readOnly: options.readOnly,
+      debug: options.debug === true,
+      lowBandwidth: target.kind === 'serial',
+      ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
+    });
+  } finally {
+    await head.discard();
+  }
   // The terminal is restored at this point. A socket still closing (a gateway slow to acknowledge
   // the SSH disconnect) must not keep the operator waiting after q: leave within a grace period.
   // The timer is unref'd, so a process with nothing left to do exits at once as usual.
