@@ -41,6 +41,24 @@ const ssh2FromNodeModules = {
   },
 };
 
+// Yoga (Ink's layout engine) ships its WebAssembly as a base64 data: URL and its Emscripten loader
+// fetch()es that URL whenever a global fetch exists. On Node that first fetch loads undici and
+// decodes the base64 in JavaScript: most of the time `rk64 tui` spends before its first frame
+// (bench/console-bench). Without fetch the same loader decodes the same bytes itself and
+// instantiates the same module; nothing else in that file uses fetch.
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(b) {
+    b.onLoad(
+      { filter: /\/node_modules\/yoga-layout\/dist\/binaries\/yoga-wasm-base64-esm\.js$/ },
+      async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        return { contents: `const fetch = undefined;\n${source}`, loader: 'js' };
+      },
+    );
+  },
+};
+
 // Chunk names carry content hashes: drop the previous build's chunks.
 rmSync('dist/chunks', { recursive: true, force: true });
 const result = await build({
@@ -61,7 +79,7 @@ const result = await build({
   // serialport and ssh2's optional cpu-features load native addons from node_modules;
   // react-devtools-core is an optional import of Ink's that is never installed.
   external: ['serialport', 'cpu-features', 'react-devtools-core'],
-  plugins: [ssh2FromNodeModules],
+  plugins: [ssh2FromNodeModules, yogaWithoutFetch],
   define: { 'process.env.NODE_ENV': '"production"' },
   // React, ssh2 and a few of Ink's dependencies are CommonJS and call require() for Node's modules.
   banner: {

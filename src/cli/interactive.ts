@@ -5,6 +5,7 @@ import type { ConnectOptions } from '../core/connect.js';
 import { DASHBOARD_HISTORY_EVENTS } from '../core/dashboard/view.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
+import { headStart } from './head-start.js';
 
 export interface InteractiveOptions {
   target: Target;
@@ -17,7 +18,6 @@ export interface InteractiveOptions {
 
 /** Run the interactive dashboard until the user quits; resolves to the process exit code. */
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
-  const { runDashboard } = await import('../ui/run.js');
   const { target } = options;
   // A serial target: the flight recorder holds the line open for the whole run (reboots
   // included), records it, and feeds the dashboard's boot line; the transport borrows the line.
@@ -28,21 +28,32 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const connect: ConnectOptions = line
     ? { ...options.connect, serial: { ...options.connect.serial, link: () => line.lease() } }
     : options.connect;
-  const code = await runDashboard({
-    gateway: target.name,
-    connect: () => openTransport(target, connect),
-    ...(line ? { bootEvents: (listener) => line.onBoot(listener) } : {}),
-    fetchStatus: (transport, signal) =>
+  // Connecting and the first status request start before Ink and React load (head-start.ts).
+  const head = headStart(
+    () => openTransport(target, connect),
+    (transport, signal) =>
       fetchStatus(transport, {
         timeoutMs: options.timeoutMs,
         history: DASHBOARD_HISTORY_EVENTS,
         ...(signal ? { signal } : {}),
       }),
-    readOnly: options.readOnly,
-    debug: options.debug === true,
-    lowBandwidth: target.kind === 'serial',
-    ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
-  });
+  );
+  let code: number;
+  try {
+    const { runDashboard } = await import('../ui/run.js');
+    code = await runDashboard({
+      gateway: target.name,
+      connect: head.connect,
+      ...(line ? { bootEvents: (listener) => line.onBoot(listener) } : {}),
+      fetchStatus: head.fetchStatus,
+      readOnly: options.readOnly,
+      debug: options.debug === true,
+      lowBandwidth: target.kind === 'serial',
+      ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
+    });
+  } finally {
+    await head.discard();
+  }
   if (line) {
     await line.close();
     process.stderr.write(`rk64 tui: serial capture in ${line.capturePath}\n`);

@@ -6,7 +6,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import ssh2 from 'ssh2';
+// ssh2's index also loads its server, HTTP agents and key generator (node:http, node:https,
+// node:tls), a quarter of what `rk64 status` spends loading ssh2 before its first SSH byte
+// (bench/console-bench); the client and the key parser are all the console uses.
+import Client from 'ssh2/lib/client.js';
+import keyParser from 'ssh2/lib/protocol/keyParser.js';
 import type {
   AnyAuthMethod,
   ClientChannel,
@@ -26,6 +30,7 @@ import {
   verifyHostKey,
 } from './ssh-known-hosts.js';
 import { endpointAddress, targetLabel, type SshEndpoint, type SshTarget } from '../target.js';
+import { dialTcp, type TcpDial } from './tcp.js';
 import { MAX_OUTPUT_BYTES, outputTooLarge } from './transport.js';
 import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transport.js';
 
@@ -33,7 +38,6 @@ import type { ExecOptions, ExecResult, Transport, UploadOptions } from './transp
 const UPLOAD_REQUESTS_IN_FLIGHT = 64;
 const UPLOAD_CHUNK_BYTES = 32 * 1024;
 
-const { Client, utils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
 
 export interface SshOptions {
@@ -103,7 +107,7 @@ async function loadKeys(
       }
       continue;
     }
-    const parsed = utils.parseKey(data);
+    const parsed = keyParser.parseKey(data);
     const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | Error | undefined) : parsed;
     if (key === undefined || key instanceof Error) {
       const why = key instanceof Error ? key.message : 'no key found';
@@ -166,10 +170,13 @@ interface ConnectContext {
   log: (line: string) => void;
 }
 
+/** The stream the SSH session runs over: a TCP connection, or a channel through a jump host. */
+type Carrier = { tcp: TcpDial } | { channel: Readable };
+
 async function connectClient(
   endpoint: SshEndpoint,
   ctx: ConnectContext,
-  sock?: Readable,
+  carrier: Carrier,
 ): Promise<SshClient> {
   const name = hostKeyName(endpoint.host, endpoint.port);
   const entries = await readKnownHosts(ctx.knownHostsPath);
@@ -251,10 +258,17 @@ async function connectClient(
     hostVerifier,
     authHandler: authMethods(endpoint.user, ctx.keys, ctx.agent),
     algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(entries, name)) },
-    ...(sock ? { sock } : {}),
+    sock: 'tcp' in carrier ? carrier.tcp.socket : carrier.channel,
   };
 
   return new Promise<SshClient>((resolve, reject) => {
+    // A socket that failed before ssh2 listened to it: ssh2 would wait for events already gone.
+    if ('tcp' in carrier && carrier.tcp.socket.destroyed) {
+      const failure =
+        carrier.tcp.failure ?? Object.assign(new Error('connection closed'), { code: 'ECONNRESET' });
+      reject(mapConnectError(failure, where));
+      return;
+    }
     const client = new Client();
     let settled = false;
     client.once('ready', () => {
@@ -295,7 +309,24 @@ function forward(jump: SshClient, target: SshEndpoint, where: string): Promise<C
   });
 }
 
-export async function connectSsh(target: SshTarget, options: SshOptions = {}): Promise<SshTransport> {
+/**
+ * Logs in to the target (through its jump host, if it has one). `dial` is the TCP connection to
+ * the first hop when the caller opened it already (connect.ts); it is closed on any failure.
+ */
+export async function connectSsh(
+  target: SshTarget,
+  options: SshOptions = {},
+  dial: TcpDial = dialTcp(target.jump ?? target),
+): Promise<SshTransport> {
+  try {
+    return await login(target, options, dial);
+  } catch (error) {
+    dial.socket.destroy();
+    throw error;
+  }
+}
+
+async function login(target: SshTarget, options: SshOptions, dial: TcpDial): Promise<SshTransport> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((): void => undefined);
   const explicit = target.identityFiles ?? options.identityFiles;
@@ -323,19 +354,18 @@ export async function connectSsh(target: SshTarget, options: SshOptions = {}): P
     timeoutMs: options.connectTimeoutMs ?? 15_000,
     log,
   };
-  let jumpClient: SshClient | undefined;
   if (target.jump) {
-    jumpClient = await connectClient(target.jump, ctx);
+    const jumpClient = await connectClient(target.jump, ctx, { tcp: dial });
     try {
       const channel = await forward(jumpClient, target, targetLabel(target.jump));
-      const client = await connectClient(target, ctx, channel);
-      return new SshTransport(target, client, jumpClient);
+      const client = await connectClient(target, ctx, { channel });
+      return new SshTransport(target, client, dial, jumpClient);
     } catch (error) {
       jumpClient.end();
       throw error;
     }
   }
-  return new SshTransport(target, await connectClient(target, ctx));
+  return new SshTransport(target, await connectClient(target, ctx, { tcp: dial }), dial);
 }
 
 export class SshTransport implements Transport {
@@ -348,6 +378,8 @@ export class SshTransport implements Transport {
   constructor(
     target: SshTarget,
     private readonly client: SshClient,
+    /** The TCP connection to the first hop (the jump host, if there is one). */
+    private readonly tcp: TcpDial,
     private readonly jump?: SshClient,
   ) {
     this.description = targetLabel(target) + (target.jump ? ` via ${endpointAddress(target.jump)}` : '');
@@ -560,6 +592,12 @@ export class SshTransport implements Transport {
       this.closed = true;
       this.client.end();
       this.jump?.end();
+      // ssh2 has sent the disconnect and half-closed the socket; it would then keep the process
+      // alive until the server closes its side too. Like OpenSSH's client, leave once the
+      // goodbye is out: the socket closes as soon as the kernel has it.
+      const { socket } = this.tcp;
+      if (socket.writableEnded && !socket.writableFinished) socket.once('finish', () => socket.destroy());
+      else socket.destroy();
     }
     return Promise.resolve();
   }

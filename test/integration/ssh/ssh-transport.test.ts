@@ -2,13 +2,14 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rk64Error } from '../../../src/core/errors.js';
 import type { SshOptions } from '../../../src/core/transport/ssh.js';
 import { connectSsh } from '../../../src/core/transport/ssh.js';
+import { dialTcp } from '../../../src/core/transport/tcp.js';
 import type { SshTarget } from '../../../src/core/target.js';
 import type { KeyPair, Sshd } from '../../lib/sshd.js';
 import { makeKey, startSshd } from '../../lib/sshd.js';
@@ -301,6 +302,57 @@ describe('ssh transport', () => {
     const error = await rejection(connectSsh(closed, opts()));
     expect(error.kind).toBe('refused');
     expect(error.exitCode).toBe(3);
+  });
+
+  it('reports a refused connection that failed before the SSH client took its socket over', async () => {
+    // openTransport dials before ssh2 has loaded (tcp.ts); the refusal may come first.
+    const closed = { ...target(), port: 1 };
+    const dial = dialTcp(closed);
+    while (!dial.socket.destroyed) await new Promise((r) => setTimeout(r, 5));
+    const error = await rejection(connectSsh(closed, opts({ connectTimeoutMs: 5000 }), dial));
+    expect(error.kind).toBe('refused');
+    expect(error.exitCode).toBe(3);
+  });
+
+  it('close() leaves once its goodbye is sent, without waiting for the server to close its side', async () => {
+    // A relay that passes everything but never closes the server's direction: a server slow to
+    // acknowledge the disconnect. OpenSSH's client exits at this point; so does the console.
+    const sockets: Socket[] = [];
+    const relay = createServer({ allowHalfOpen: true }, (client) => {
+      const server = connect(sshd.port, sshd.host);
+      sockets.push(client, server);
+      client.pipe(server);
+      server.pipe(client, { end: false });
+      client.on('error', () => undefined);
+      server.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const address = relay.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const relayKnownHosts = join(dir, 'known_hosts_relay');
+    await writeFile(
+      relayKnownHosts,
+      `[127.0.0.1]:${port} ${sshd.knownHostsLine.split(' ').slice(1).join(' ')}\n`,
+    );
+    const dial = dialTcp({ ...target(), port });
+    try {
+      const transport = await connectSsh(
+        { ...target(), port },
+        opts({ knownHostsPath: relayKnownHosts }),
+        dial,
+      );
+      expect((await transport.exec('echo hi')).stdout).toBe('hi\n');
+      const closed = new Promise<void>((resolve) => dial.socket.once('close', () => resolve()));
+      await transport.close();
+      const waited = await Promise.race([
+        closed.then(() => 'closed'),
+        new Promise((r) => setTimeout(() => r('still open after 3 s'), 3000)),
+      ]);
+      expect(waited).toBe('closed');
+    } finally {
+      for (const s of sockets) s.destroy();
+      relay.close();
+    }
   });
 
   it('reaches the gateway through a jump host, where only the jump host can reach it', async () => {
