@@ -25,6 +25,8 @@ export type CliCommand =
   | { name: 'status'; targets: string[]; json: boolean; parallel: number; args: GlobalArgs }
   | { name: 'tui'; target: string; batch: boolean; json: boolean; readOnly: boolean; args: GlobalArgs }
   | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs }
+  /** The audit log (src/core/audit.ts), optionally of one gateway. */
+  | { name: 'log'; gateway?: string; json: boolean; args: GlobalArgs }
   | {
       name: 'action';
       target: string;

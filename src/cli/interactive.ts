@@ -1,5 +1,6 @@
 // The one place the interactive dashboard plugs in: a dynamic `import('../ui/…')`, so Ink/React
 // load only on this path and never for `rk64 status`, `--batch` or `--json`.
+import { auditLogPath, localOperator, openAuditLog } from '../core/audit.js';
 import { openTransport } from '../core/connect.js';
 import type { ConnectOptions } from '../core/connect.js';
 import { fetchStatus } from '../core/status/fetch.js';
@@ -12,6 +13,8 @@ export interface InteractiveOptions {
   timeoutMs: number;
   /** Print the stack of a console bug (exit 70) after the dashboard ends. */
   debug?: boolean;
+  /** For the audit log's place and operator. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Run the interactive dashboard until the user quits; resolves to the process exit code. */
@@ -24,6 +27,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     fetchStatus: (transport, signal) =>
       fetchStatus(transport, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) }),
     readOnly: options.readOnly,
+    audit: {
+      log: openAuditLog(auditLogPath(options.env ?? process.env)),
+      operator: localOperator(options.env ?? process.env),
+    },
     debug: options.debug === true,
     lowBandwidth: target.kind === 'serial',
     ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),

@@ -140,7 +140,14 @@ async function tuiCommand(
   if (!io.stdout.isTTY || !io.stdin.isTTY) {
     throw new Rk64Error('usage', 'interactive mode needs a terminal', 'use --batch or --json');
   }
-  return runInteractive({ target, connect, readOnly: flags.readOnly, timeoutMs, debug: args.debug === true });
+  return runInteractive({
+    target,
+    connect,
+    readOnly: flags.readOnly,
+    timeoutMs,
+    debug: args.debug === true,
+    env: io.env,
+  });
 }
 
 async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
@@ -160,10 +167,14 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
       if (!target) throw new Rk64Error('usage', 'rk64 action needs one TARGET');
       const transport = await openTransport(target, connectOptionsFor(command.args, io));
       try {
-        return await runActionCommand(transport, action, io);
+        return await runActionCommand(transport, action, io, target.name);
       } finally {
         await transport.close();
       }
+    }
+    case 'log': {
+      const { logCommand } = await import('./log.js');
+      return logCommand(command, io);
     }
     case 'break-glass': {
       const [target] = await resolveTargets([command.target], command.args, io);

@@ -152,7 +152,15 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
             describe: 'install: install a bundle that is not newer than the running system',
           }),
     )
-    .demandCommand(1, 'give a command: status, tui, action or break-glass')
+    .command(
+      'log',
+      'show the audit log: every command the console sent to change a gateway ($XDG_STATE_HOME/rk64/audit.jsonl)',
+      (y) =>
+        y
+          .option('gateway', { type: 'string', requiresArg: true, describe: 'only this gateway (as named)' })
+          .option('json', { type: 'boolean', default: false, describe: 'the entries as JSON lines' }),
+    )
+    .demandCommand(1, 'give a command: status, tui, action, log or break-glass')
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
@@ -175,6 +183,7 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
     words?: (string | number)[];
     for?: string;
     'allow-downgrade'?: boolean;
+    gateway?: string;
   };
   if (a.help === true || a.version === true) return undefined;
   switch (a._[0]) {
@@ -193,6 +202,13 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
         batch: a.batch ?? false,
         json: a.json ?? false,
         readOnly: a['read-only'] ?? false,
+        args: a,
+      };
+    case 'log':
+      return {
+        name: 'log',
+        ...(a.gateway !== undefined ? { gateway: String(a.gateway) } : {}),
+        json: a.json ?? false,
         args: a,
       };
     case 'break-glass':

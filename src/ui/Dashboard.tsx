@@ -55,6 +55,11 @@ export function Dashboard({ controller, theme }: DashboardProps) {
   );
 }
 
+/** The command line at the bottom: the exact remote command of the last action (already printable). */
+export function commandLine(command: string): string {
+  return `$ ${command}`;
+}
+
 /** Lines a dialog takes: its border, its text wrapped inside border and padding, its fixed lines. */
 function dialogHeight(state: DashboardState, columns: number): number {
   const inner = Math.max(1, columns - 4);
@@ -103,6 +108,7 @@ export function DashboardView({
     wrapText(connection.text, columns).length +
     (notice ? wrapText(notice.text, columns).length : 0) +
     dialogHeight(state, columns) +
+    (state.lastCommand === null ? 0 : 1) +
     1; // footer
   const height = rows === undefined ? Number.POSITIVE_INFINITY : Math.max(0, rows - fixed);
   const placed =
@@ -154,6 +160,11 @@ export function DashboardView({
         />
       )}
       {notice && <RowText row={notice} theme={theme} />}
+      {state.lastCommand !== null && (
+        <Text dimColor={theme.colors} wrap="truncate-end">
+          {commandLine(state.lastCommand)}
+        </Text>
+      )}
       <Line row={{ text: footerHints(state.readOnly), tone: 'dim' }} theme={theme} />
     </Box>
   );

@@ -53,6 +53,7 @@ export function dashboardCapture(status: GatewayStatus): string {
     notice: null,
     installOutcomePending: false,
     lastAction: null,
+    lastCommand: null,
     quit: false,
     fatal: null,
   };

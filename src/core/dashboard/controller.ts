@@ -12,6 +12,7 @@ import {
 } from '../actions/catalogue.js';
 import { describeLastAction, readLastAction, type LastAction } from '../actions/last-action.js';
 import { runAction, type ActionEvent } from '../actions/run.js';
+import { auditedTransport, type AuditLog } from '../audit.js';
 import { Rk64Error } from '../errors.js';
 import { asRk64Error } from '../fleet.js';
 import { printableDeep, shown, type Shown } from '../printable.js';
@@ -58,6 +59,8 @@ export interface DashboardState {
   /** An install was running when the connection dropped: re-read `rk64-action last` on reconnect. */
   installOutcomePending: boolean;
   lastAction: LastAction | null;
+  /** The exact remote command the last action sent (the command line at the bottom shows it). */
+  lastCommand: string | null;
   quit: boolean;
   /** An error reconnecting cannot fix (host key, authentication, bad target): the console exits. */
   fatal: Rk64Error | null;
@@ -90,6 +93,8 @@ export interface DashboardOptions {
   uploadDir?: string;
   /** Pre-filled in the install prompt. */
   bundlePath?: string;
+  /** Where the commands of actions are recorded (src/core/audit.ts); none in tests that say so. */
+  audit?: { log: AuditLog; operator: string } | null;
   now?: () => number;
 }
 
@@ -156,6 +161,7 @@ export class DashboardController {
       notice: null,
       installOutcomePending: false,
       lastAction: null,
+      lastCommand: null,
       quit: false,
       fatal: null,
     };
@@ -349,8 +355,16 @@ export class DashboardController {
     await this.refreshing?.catch(() => undefined);
     this.update({ overlay: { kind: 'running', action, text, event: null }, notice: null });
     let installStarted = false;
+    const sent = auditedTransport(transport, {
+      log: this.options.audit?.log ?? null,
+      operator: this.options.audit?.operator ?? '',
+      gateway: this.state.gateway,
+      source: 'tui',
+      onCommand: (command) => this.update({ lastCommand: command }),
+      now: this.now,
+    });
     try {
-      const outcome = await runAction(transport, action, {
+      const outcome = await runAction(sent, action, {
         onEvent: (event) => {
           if (event.phase === 'install') installStarted = true;
           if (this.state.overlay.kind === 'running')
