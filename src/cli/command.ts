@@ -23,7 +23,17 @@ export interface GlobalArgs {
 
 export type CliCommand =
   | { name: 'status'; targets: string[]; json: boolean; parallel: number; args: GlobalArgs }
-  | { name: 'tui'; target: string; batch: boolean; json: boolean; readOnly: boolean; args: GlobalArgs }
+  | {
+      name: 'tui';
+      /** The first gateway named (the one-gateway dashboard, --batch, --json). */
+      target: string;
+      /** With `fleet`: every gateway named, and the groups and --all to add. */
+      fleet?: { targets: string[]; groups: string[]; all: boolean; parallel: number };
+      batch: boolean;
+      json: boolean;
+      readOnly: boolean;
+      args: GlobalArgs;
+    }
   | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs }
   /** The audit log (src/core/audit.ts), optionally of one gateway. */
   | { name: 'log'; gateway?: string; json: boolean; args: GlobalArgs }

@@ -5,6 +5,7 @@ import { openTransport } from '../core/connect.js';
 import type { ConnectOptions } from '../core/connect.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
+import type { Transport } from '../core/transport/transport.js';
 
 export interface InteractiveOptions {
   target: Target;
@@ -43,3 +44,39 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
 }
 
 const QUIT_GRACE_MS = 500;
+
+export interface FleetInteractiveOptions {
+  targets: Target[];
+  connect: ConnectOptions;
+  readOnly: boolean;
+  timeoutMs: number;
+  parallel: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The fleet view (several gateways) until the operator quits. */
+export async function runFleetInteractive(options: FleetInteractiveOptions): Promise<number> {
+  const { runFleetView } = await import('../ui/run.js');
+  const env = options.env ?? process.env;
+  const fetch = (transport: Transport, signal?: AbortSignal) =>
+    fetchStatus(transport, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) });
+  const code = await runFleetView({
+    fleet: {
+      targets: options.targets.map((target) => ({
+        name: target.name,
+        connect: () => openTransport(target, options.connect),
+      })),
+      fetchStatus: fetch,
+      parallel: options.parallel,
+      readOnly: options.readOnly,
+    },
+    dashboard: {
+      fetchStatus: fetch,
+      readOnly: options.readOnly,
+      audit: { log: openAuditLog(auditLogPath(env)), operator: localOperator(env) },
+      ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
+    },
+  });
+  setTimeout(() => process.exit(code), QUIT_GRACE_MS).unref();
+  return code;
+}

@@ -2,7 +2,7 @@
 // and the exit code says what happened (src/core/errors.ts, listed in --help).
 // This module and everything it imports statically must stay free of Ink/React: the
 // interactive dashboard is loaded only by runInteractive (interactive.ts).
-import { loadConfig, defaultConfigPath, resolveTarget } from '../core/config.js';
+import { loadConfig, defaultConfigPath, fleetMembers, resolveTarget } from '../core/config.js';
 import type { ConnectOptions } from '../core/connect.js';
 import { openTransport } from '../core/connect.js';
 import { ExitCode, Rk64Error } from '../core/errors.js';
@@ -120,10 +120,47 @@ async function statusCommand(
 
 async function tuiCommand(
   name: string,
-  flags: { batch: boolean; json: boolean; readOnly: boolean },
+  flags: {
+    batch: boolean;
+    json: boolean;
+    readOnly: boolean;
+    fleet?: { targets: string[]; groups: string[]; all: boolean; parallel: number };
+  },
   args: GlobalArgs,
   io: CliIo,
 ): Promise<number> {
+  if (flags.fleet) {
+    if (flags.json || flags.batch) {
+      throw new Rk64Error(
+        'usage',
+        'the fleet view has no --batch or --json',
+        'use rk64 status --json for several gateways',
+      );
+    }
+    if (!io.stdout.isTTY || !io.stdin.isTTY) {
+      throw new Rk64Error('usage', 'the fleet view needs a terminal', 'use rk64 status --json');
+    }
+    const { runFleetInteractive } = await import('./interactive.js');
+    const config = await loadConfig(args.config ?? defaultConfigPath(io.env), args.config !== undefined);
+    const names = fleetMembers(config, flags.fleet);
+    if (names.length === 0)
+      throw new Rk64Error('usage', 'the fleet view got no gateways', `${config.path} names none`);
+    if (!Number.isInteger(flags.fleet.parallel) || flags.fleet.parallel < 1) {
+      throw new Rk64Error(
+        'usage',
+        `--parallel must be a whole number of at least 1, not ${flags.fleet.parallel}`,
+      );
+    }
+    const targets = await resolveTargets(names, args, io);
+    return runFleetInteractive({
+      targets,
+      connect: connectOptionsFor(args, io),
+      readOnly: flags.readOnly,
+      timeoutMs: args.timeout * 1000,
+      parallel: flags.fleet.parallel,
+      env: io.env,
+    });
+  }
   const [target] = await resolveTargets([name], args, io);
   if (!target) throw new Rk64Error('usage', 'rk64 tui needs one TARGET');
   const connect = connectOptionsFor(args, io);

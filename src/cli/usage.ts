@@ -104,11 +104,27 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
           }),
     )
     .command(
-      'tui <target>',
-      'interactive dashboard for one gateway (--batch: status as text, --json: the status document)',
+      'tui [targets..]',
+      'interactive dashboard for one gateway (--batch: status as text, --json: the status document); with several targets, --group or --all: the fleet view',
       (y) =>
         y
-          .positional('target', { type: 'string', demandOption: true })
+          .positional('targets', { type: 'string', array: true, describe: 'TARGET (see below)' })
+          .option('group', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'the gateways of a group in the config file (repeat for several): fleet view',
+          })
+          .option('all', {
+            type: 'boolean',
+            default: false,
+            describe: 'every profile in the config file: fleet view',
+          })
+          .option('parallel', {
+            type: 'number',
+            default: DEFAULT_PARALLEL,
+            describe: 'fleet view: gateways refreshed at the same time',
+            requiresArg: true,
+          })
           .option('batch', { type: 'boolean', default: false, describe: 'print the status as text and exit' })
           .option('json', {
             type: 'boolean',
@@ -184,6 +200,8 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
     for?: string;
     'allow-downgrade'?: boolean;
     gateway?: string;
+    group?: string | string[];
+    all?: boolean;
   };
   if (a.help === true || a.version === true) return undefined;
   switch (a._[0]) {
@@ -195,15 +213,28 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
         parallel: a.parallel ?? DEFAULT_PARALLEL,
         args: a,
       };
-    case 'tui':
+    case 'tui': {
+      const targets = (a.targets ?? []).map(String);
+      const groups = a.group === undefined ? [] : [a.group].flat().map(String);
+      const all = a.all ?? false;
+      const fleet = targets.length > 1 || groups.length > 0 || all;
+      if (!fleet && targets.length === 0) {
+        throw new Rk64Error(
+          'usage',
+          'rk64 tui needs a TARGET, several, --group G or --all',
+          'see rk64 --help',
+        );
+      }
       return {
         name: 'tui',
-        target: String(a.target),
+        target: targets[0] ?? '',
+        ...(fleet ? { fleet: { targets, groups, all, parallel: a.parallel ?? DEFAULT_PARALLEL } } : {}),
         batch: a.batch ?? false,
         json: a.json ?? false,
         readOnly: a['read-only'] ?? false,
         args: a,
       };
+    }
     case 'log':
       return {
         name: 'log',

@@ -125,7 +125,10 @@ export function DashboardView({
       <Text> </Text>
       <Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
         {state.overlay.kind === 'help' ? (
-          <HelpScreen bindings={visibleBindings(state.readOnly)} theme={theme} />
+          <HelpScreen
+            bindings={visibleBindings(state.readOnly).filter((b) => b.scope !== 'fleet')}
+            theme={theme}
+          />
         ) : (
           placed.map((line, i) => (
             <Box key={i} flexDirection="row" flexShrink={0}>

@@ -95,6 +95,8 @@ export interface DashboardOptions {
   bundlePath?: string;
   /** Where the commands of actions are recorded (src/core/audit.ts); none in tests that say so. */
   audit?: { log: AuditLog; operator: string } | null;
+  /** Opened from the fleet view: Esc goes back to it. */
+  onBack?: () => void;
   now?: () => number;
 }
 
@@ -217,7 +219,7 @@ export class DashboardController {
       case 'prompt':
         return this.handlePromptKey(key, overlay.prompt, overlay.value);
       case 'none': {
-        const binding = bindingFor(key.input, 'dashboard', this.state.readOnly);
+        const binding = bindingFor(key.escape ? 'escape' : key.input, 'dashboard', this.state.readOnly);
         if (binding) this.dispatch(binding);
         return;
       }
@@ -266,9 +268,20 @@ export class DashboardController {
         return;
       case 'quit':
         return this.quit();
+      case 'back':
+        this.options.onBack?.();
+        return;
       case 'confirm':
       case 'cancel':
         return; // dialog keys, handled by the dialog
+      case 'fleet-open':
+      case 'fleet-next':
+      case 'fleet-previous':
+      case 'fleet-filter':
+      case 'fleet-sort':
+      case 'fleet-refresh':
+      case 'fleet-quit':
+        return; // fleet view keys (src/core/fleet-view.ts)
     }
   }
 
