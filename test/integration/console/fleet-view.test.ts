@@ -123,8 +123,8 @@ describe('rk64 tui --group: the fleet view', () => {
     const gw3 = gws[2] as LoopbackGateway;
     expect(connectionsTo(gw3.sshd.port)).toBe(1);
     await pane.send('Enter');
-    const dashboard = await pane.waitFor(/^gw3 · host \S+/m);
-    expect(flat(dashboard)).toContain('172.20.30.1/24');
+    const dashboard = await pane.waitFor(/^gw3 · ssh:\/\/root@127\.0\.0\.1:\d+ · host \S+/m);
+    expect(flat(dashboard)).toContain('02:00:00:aa:bb:01 172.20.30.101 plc-line1');
     // The dashboard borrowed the fleet's connection: still one.
     expect(connectionsTo(gw3.sshd.port)).toBe(1);
     await pane.send('Escape');
