@@ -35,6 +35,22 @@ export type CliCommand =
       args: GlobalArgs;
     }
   | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs }
+  | {
+      name: 'rollout';
+      /** BUNDLE then TARGET…; empty with --resume. */
+      words: string[];
+      groups: string[];
+      all: boolean;
+      batches: string;
+      maxFailures: string;
+      soak: string;
+      apply: boolean;
+      json: boolean;
+      resume: string | null;
+      parallel: number;
+      bootTimeout: number;
+      args: GlobalArgs;
+    }
   /** The audit log (src/core/audit.ts), optionally of one gateway. */
   | { name: 'log'; gateway?: string; json: boolean; args: GlobalArgs }
   | {

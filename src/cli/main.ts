@@ -209,6 +209,48 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
         await transport.close();
       }
     }
+    case 'rollout': {
+      const { rolloutCommand } = await import('./rollout.js');
+      const args = command.args;
+      const [bundle, ...named] = command.resume === null ? command.words : [];
+      const config = await loadConfig(args.config ?? defaultConfigPath(io.env), args.config !== undefined);
+      const gateways =
+        command.resume === null
+          ? fleetMembers(config, { targets: named, groups: command.groups, all: command.all })
+          : [];
+      const connect = connectOptionsFor(args, io);
+      const timeoutMs = args.timeout * 1000;
+      const byName = new Map<string, Target>();
+      const targetOf = async (name: string): Promise<Target> => {
+        const known = byName.get(name);
+        if (known) return known;
+        const [target] = await resolveTargets([name], args, io);
+        if (!target) throw new Rk64Error('usage', `no target ${name}`);
+        byName.set(name, target);
+        return target;
+      };
+      // Every name resolves before anything is sent (a typo fails the dry run, not batch 3).
+      await Promise.all(gateways.map(targetOf));
+      return rolloutCommand(
+        {
+          bundle: bundle ?? null,
+          gateways,
+          batches: command.batches,
+          maxFailures: command.maxFailures,
+          soak: command.soak,
+          apply: command.apply,
+          json: command.json,
+          resume: command.resume,
+          parallel: command.parallel,
+          bootTimeoutS: command.bootTimeout,
+        },
+        {
+          connect: async (name) => openTransport(await targetOf(name), connect),
+          fetchStatus: (transport) => fetchStatus(transport, { timeoutMs }),
+        },
+        io,
+      );
+    }
     case 'log': {
       const { logCommand } = await import('./log.js');
       return logCommand(command, io);

@@ -9,6 +9,8 @@ export const DEFAULT_BATCHES = '1,10%,100%';
 export const DEFAULT_MAX_FAILURES = '0';
 /** How long the health check must stay passed on the new version before a gateway counts as good. */
 export const DEFAULT_SOAK = '2m';
+/** A rebooted gateway's time to come back and turn good: a Rock64 boots in about a minute. */
+export const DEFAULT_BOOT_TIMEOUT_S = 600;
 
 const usage = (why: string, hint: string) => new Rk64Error('usage', why, hint);
 
