@@ -6,6 +6,7 @@
 import type { GatewayAction } from '../core/actions/catalogue.js';
 import { DURATION_FORMS, parseDuration } from '../core/actions/duration.js';
 import { runAction, type ActionEvent } from '../core/actions/run.js';
+import { auditedTransport, auditLogPath, localOperator, openAuditLog } from '../core/audit.js';
 import { ExitCode, Rk64Error } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { printable } from '../core/printable.js';
@@ -72,10 +73,18 @@ function progressLine(event: ActionEvent): string {
 export async function runActionCommand(
   transport: Transport,
   action: GatewayAction,
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env?: NodeJS.ProcessEnv },
+  gateway: string = transport.description,
 ): Promise<number> {
   let last = '';
-  const outcome = await runAction(transport, action, {
+  const env = io.env ?? process.env;
+  const sent = auditedTransport(transport, {
+    log: openAuditLog(auditLogPath(env)),
+    operator: localOperator(env),
+    gateway,
+    source: 'action',
+  });
+  const outcome = await runAction(sent, action, {
     onEvent: (event) => {
       const line = progressLine(event);
       if (line !== last) io.stderr.write(`rk64: ${printable(line)}\n`);

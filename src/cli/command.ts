@@ -23,11 +23,39 @@ export interface GlobalArgs {
 
 export type CliCommand =
   | { name: 'status'; targets: string[]; json: boolean; parallel: number; args: GlobalArgs }
-  | { name: 'tui'; target: string; batch: boolean; json: boolean; readOnly: boolean; args: GlobalArgs }
+  | {
+      name: 'tui';
+      /** The first gateway named (the one-gateway dashboard, --batch, --json). */
+      target: string;
+      /** With `fleet`: every gateway named, and the groups and --all to add. */
+      fleet?: { targets: string[]; groups: string[]; all: boolean; parallel: number };
+      batch: boolean;
+      json: boolean;
+      readOnly: boolean;
+      args: GlobalArgs;
+    }
   | { name: 'break-glass'; target: string; wait: number; args: GlobalArgs }
   | { name: 'history'; target: string; json: boolean; limit: number | null; args: GlobalArgs }
   | { name: 'why'; target: string; args: GlobalArgs }
   | { name: 'capture'; target: string; boots?: number; args: GlobalArgs }
+  | {
+      name: 'rollout';
+      /** BUNDLE then TARGET…; empty with --resume. */
+      words: string[];
+      groups: string[];
+      all: boolean;
+      batches: string;
+      maxFailures: string;
+      soak: string;
+      apply: boolean;
+      json: boolean;
+      resume: string | null;
+      parallel: number;
+      bootTimeout: number;
+      args: GlobalArgs;
+    }
+  /** The audit log (src/core/audit.ts), optionally of one gateway. */
+  | { name: 'log'; gateway?: string; json: boolean; args: GlobalArgs }
   | {
       name: 'action';
       target: string;

@@ -1,11 +1,13 @@
 // The one place the interactive dashboard plugs in: a dynamic `import('../ui/…')`, so Ink/React
 // load only on this path and never for `rk64 status`, `--batch` or `--json`.
+import { auditLogPath, localOperator, openAuditLog } from '../core/audit.js';
 import { openTransport } from '../core/connect.js';
 import type { ConnectOptions } from '../core/connect.js';
 import { DASHBOARD_HISTORY_EVENTS } from '../core/dashboard/view.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
 import { headStart } from './head-start.js';
+import type { Transport } from '../core/transport/transport.js';
 
 export interface InteractiveOptions {
   target: Target;
@@ -14,6 +16,8 @@ export interface InteractiveOptions {
   timeoutMs: number;
   /** Print the stack of a console bug (exit 70) after the dashboard ends. */
   debug?: boolean;
+  /** For the audit log's place and operator. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Run the interactive dashboard until the user quits; resolves to the process exit code. */
@@ -47,6 +51,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       ...(line ? { bootEvents: (listener) => line.onBoot(listener) } : {}),
       fetchStatus: head.fetchStatus,
       readOnly: options.readOnly,
+      audit: {
+        log: openAuditLog(auditLogPath(options.env ?? process.env)),
+        operator: localOperator(options.env ?? process.env),
+      },
       debug: options.debug === true,
       lowBandwidth: target.kind === 'serial',
       ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
@@ -66,3 +74,39 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
 }
 
 const QUIT_GRACE_MS = 500;
+
+export interface FleetInteractiveOptions {
+  targets: Target[];
+  connect: ConnectOptions;
+  readOnly: boolean;
+  timeoutMs: number;
+  parallel: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The fleet view (several gateways) until the operator quits. */
+export async function runFleetInteractive(options: FleetInteractiveOptions): Promise<number> {
+  const { runFleetView } = await import('../ui/run.js');
+  const env = options.env ?? process.env;
+  const fetch = (transport: Transport, signal?: AbortSignal) =>
+    fetchStatus(transport, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) });
+  const code = await runFleetView({
+    fleet: {
+      targets: options.targets.map((target) => ({
+        name: target.name,
+        connect: () => openTransport(target, options.connect),
+      })),
+      fetchStatus: fetch,
+      parallel: options.parallel,
+      readOnly: options.readOnly,
+    },
+    dashboard: {
+      fetchStatus: fetch,
+      readOnly: options.readOnly,
+      audit: { log: openAuditLog(auditLogPath(env)), operator: localOperator(env) },
+      ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
+    },
+  });
+  setTimeout(() => process.exit(code), QUIT_GRACE_MS).unref();
+  return code;
+}

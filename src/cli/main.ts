@@ -2,7 +2,7 @@
 // and the exit code says what happened (src/core/errors.ts, listed in --help).
 // This module and everything it imports statically must stay free of Ink/React: the
 // interactive dashboard is loaded only by runInteractive (interactive.ts).
-import { loadConfig, defaultConfigPath, resolveTarget } from '../core/config.js';
+import { loadConfig, defaultConfigPath, fleetMembers, resolveTarget } from '../core/config.js';
 import type { ConnectOptions } from '../core/connect.js';
 import { openTransport } from '../core/connect.js';
 import { ExitCode, Rk64Error } from '../core/errors.js';
@@ -128,10 +128,47 @@ async function statusCommand(
 
 async function tuiCommand(
   name: string,
-  flags: { batch: boolean; json: boolean; readOnly: boolean },
+  flags: {
+    batch: boolean;
+    json: boolean;
+    readOnly: boolean;
+    fleet?: { targets: string[]; groups: string[]; all: boolean; parallel: number };
+  },
   args: GlobalArgs,
   io: CliIo,
 ): Promise<number> {
+  if (flags.fleet) {
+    if (flags.json || flags.batch) {
+      throw new Rk64Error(
+        'usage',
+        'the fleet view has no --batch or --json',
+        'use rk64 status --json for several gateways',
+      );
+    }
+    if (!io.stdout.isTTY || !io.stdin.isTTY) {
+      throw new Rk64Error('usage', 'the fleet view needs a terminal', 'use rk64 status --json');
+    }
+    const { runFleetInteractive } = await import('./interactive.js');
+    const config = await loadConfig(args.config ?? defaultConfigPath(io.env), args.config !== undefined);
+    const names = fleetMembers(config, flags.fleet);
+    if (names.length === 0)
+      throw new Rk64Error('usage', 'the fleet view got no gateways', `${config.path} names none`);
+    if (!Number.isInteger(flags.fleet.parallel) || flags.fleet.parallel < 1) {
+      throw new Rk64Error(
+        'usage',
+        `--parallel must be a whole number of at least 1, not ${flags.fleet.parallel}`,
+      );
+    }
+    const targets = await resolveTargets(names, args, io);
+    return runFleetInteractive({
+      targets,
+      connect: connectOptionsFor(args, io),
+      readOnly: flags.readOnly,
+      timeoutMs: args.timeout * 1000,
+      parallel: flags.fleet.parallel,
+      env: io.env,
+    });
+  }
   const [target] = await resolveTargets([name], args, io);
   if (!target) throw new Rk64Error('usage', 'rk64 tui needs one TARGET');
   const connect = connectOptionsFor(args, io);
@@ -148,7 +185,14 @@ async function tuiCommand(
   if (!io.stdout.isTTY || !io.stdin.isTTY) {
     throw new Rk64Error('usage', 'interactive mode needs a terminal', 'use --batch or --json');
   }
-  return runInteractive({ target, connect, readOnly: flags.readOnly, timeoutMs, debug: args.debug === true });
+  return runInteractive({
+    target,
+    connect,
+    readOnly: flags.readOnly,
+    timeoutMs,
+    debug: args.debug === true,
+    env: io.env,
+  });
 }
 
 async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
@@ -168,7 +212,7 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
       if (!target) throw new Rk64Error('usage', 'rk64 action needs one TARGET');
       const transport = await openTransport(target, connectOptionsFor(command.args, io));
       try {
-        return await runActionCommand(transport, action, io);
+        return await runActionCommand(transport, action, io, target.name);
       } finally {
         await transport.close();
       }
@@ -189,6 +233,52 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
         command.name === 'history' ? historyCommandOutput(status, command.json) : whyCommandOutput(status),
       );
       return ExitCode.ok;
+    }
+    case 'rollout': {
+      const { rolloutCommand } = await import('./rollout.js');
+      const args = command.args;
+      const [bundle, ...named] = command.resume === null ? command.words : [];
+      const config = await loadConfig(args.config ?? defaultConfigPath(io.env), args.config !== undefined);
+      const gateways =
+        command.resume === null
+          ? fleetMembers(config, { targets: named, groups: command.groups, all: command.all })
+          : [];
+      const connect = connectOptionsFor(args, io);
+      const timeoutMs = args.timeout * 1000;
+      const byName = new Map<string, Target>();
+      const targetOf = async (name: string): Promise<Target> => {
+        const known = byName.get(name);
+        if (known) return known;
+        const [target] = await resolveTargets([name], args, io);
+        if (!target) throw new Rk64Error('usage', `no target ${name}`);
+        byName.set(name, target);
+        return target;
+      };
+      // Every name resolves before anything is sent (a typo fails the dry run, not batch 3).
+      await Promise.all(gateways.map(targetOf));
+      return rolloutCommand(
+        {
+          bundle: bundle ?? null,
+          gateways,
+          batches: command.batches,
+          maxFailures: command.maxFailures,
+          soak: command.soak,
+          apply: command.apply,
+          json: command.json,
+          resume: command.resume,
+          parallel: command.parallel,
+          bootTimeoutS: command.bootTimeout,
+        },
+        {
+          connect: async (name) => openTransport(await targetOf(name), connect),
+          fetchStatus: (transport) => fetchStatus(transport, { timeoutMs }),
+        },
+        io,
+      );
+    }
+    case 'log': {
+      const { logCommand } = await import('./log.js');
+      return logCommand(command, io);
     }
     case 'break-glass': {
       const [target] = await resolveTargets([command.target], command.args, io);

@@ -9,6 +9,12 @@ import { DEFAULT_BAUD, parseBaud } from '../core/target.js';
 import type { CliCommand, GlobalArgs } from './command.js';
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_S } from './command.js';
 import { ACTION_USAGE } from './action.js';
+import {
+  DEFAULT_BATCHES,
+  DEFAULT_BOOT_TIMEOUT_S,
+  DEFAULT_MAX_FAILURES,
+  DEFAULT_SOAK,
+} from '../core/rollout/plan.js';
 
 const EPILOG = `TARGET is one of:
   ssh://[user@]host[:port]     SSH (user defaults to root, port to 22)
@@ -105,11 +111,27 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
           }),
     )
     .command(
-      'tui <target>',
-      'interactive dashboard for one gateway (--batch: status as text, --json: the status document)',
+      'tui [targets..]',
+      'interactive dashboard for one gateway (--batch: status as text, --json: the status document); with several targets, --group or --all: the fleet view',
       (y) =>
         y
-          .positional('target', { type: 'string', demandOption: true })
+          .positional('targets', { type: 'string', array: true, describe: 'TARGET (see below)' })
+          .option('group', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'the gateways of a group in the config file (repeat for several): fleet view',
+          })
+          .option('all', {
+            type: 'boolean',
+            default: false,
+            describe: 'every profile in the config file: fleet view',
+          })
+          .option('parallel', {
+            type: 'number',
+            default: DEFAULT_PARALLEL,
+            describe: 'fleet view: gateways refreshed at the same time',
+            requiresArg: true,
+          })
           .option('batch', { type: 'boolean', default: false, describe: 'print the status as text and exit' })
           .option('json', {
             type: 'boolean',
@@ -183,7 +205,73 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
             describe: 'install: install a bundle that is not newer than the running system',
           }),
     )
-    .demandCommand(1, 'give a command: status, tui, history, why, capture, action or break-glass')
+    .command(
+      'rollout [words..]',
+      'canary rollout of BUNDLE to TARGET…, --group G or --all: a dry run that prints the plan, unless --apply',
+      (y) =>
+        y
+          .positional('words', {
+            type: 'string',
+            array: true,
+            describe: 'BUNDLE (a .raucb file or https URL), then TARGET…',
+          })
+          .option('group', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'the gateways of a group in the config file (repeatable)',
+          })
+          .option('all', { type: 'boolean', default: false, describe: 'every profile in the config file' })
+          .option('batches', {
+            type: 'string',
+            default: DEFAULT_BATCHES,
+            requiresArg: true,
+            describe:
+              'gateways done after each batch, cumulative: counts or percentages (rounded up); the first is the canary',
+          })
+          .option('max-failures', {
+            type: 'string',
+            default: DEFAULT_MAX_FAILURES,
+            requiresArg: true,
+            describe: 'failed gateways allowed (N or P%, rounded down); one more stops new installs',
+          })
+          .option('soak', {
+            type: 'string',
+            default: DEFAULT_SOAK,
+            requiresArg: true,
+            describe: 'how long the health check must stay passed on the new version',
+          })
+          .option('boot-timeout', {
+            type: 'number',
+            default: DEFAULT_BOOT_TIMEOUT_S,
+            describe: 'seconds a rebooted gateway has to come back good',
+          })
+          .option('apply', {
+            type: 'boolean',
+            default: false,
+            describe: 'carry the plan out (without: print it only)',
+          })
+          .option('json', { type: 'boolean', default: false, describe: 'NDJSON progress events on stdout' })
+          .option('resume', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'continue the rollout with this id',
+          })
+          .option('parallel', {
+            type: 'number',
+            default: DEFAULT_PARALLEL,
+            requiresArg: true,
+            describe: 'gateways of a batch updated at the same time',
+          }),
+    )
+    .command(
+      'log',
+      'show the audit log: every command the console sent to change a gateway ($XDG_STATE_HOME/rk64/audit.jsonl)',
+      (y) =>
+        y
+          .option('gateway', { type: 'string', requiresArg: true, describe: 'only this gateway (as named)' })
+          .option('json', { type: 'boolean', default: false, describe: 'the entries as JSON lines' }),
+    )
+    .demandCommand(1, 'give a command: status, tui, history, why, capture, action, rollout, log or break-glass')
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
@@ -208,6 +296,15 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
     for?: string;
     'allow-downgrade'?: boolean;
     limit?: number;
+    gateway?: string;
+    group?: string | string[];
+    all?: boolean;
+    batches?: string;
+    'max-failures'?: string;
+    soak?: string;
+    'boot-timeout'?: number;
+    apply?: boolean;
+    resume?: string;
   };
   if (a.help === true || a.version === true) return undefined;
   switch (a._[0]) {
@@ -219,13 +316,49 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
         parallel: a.parallel ?? DEFAULT_PARALLEL,
         args: a,
       };
-    case 'tui':
+    case 'tui': {
+      const targets = (a.targets ?? []).map(String);
+      const groups = a.group === undefined ? [] : [a.group].flat().map(String);
+      const all = a.all ?? false;
+      const fleet = targets.length > 1 || groups.length > 0 || all;
+      if (!fleet && targets.length === 0) {
+        throw new Rk64Error(
+          'usage',
+          'rk64 tui needs a TARGET, several, --group G or --all',
+          'see rk64 --help',
+        );
+      }
       return {
         name: 'tui',
-        target: String(a.target),
+        target: targets[0] ?? '',
+        ...(fleet ? { fleet: { targets, groups, all, parallel: a.parallel ?? DEFAULT_PARALLEL } } : {}),
         batch: a.batch ?? false,
         json: a.json ?? false,
         readOnly: a['read-only'] ?? false,
+        args: a,
+      };
+    }
+    case 'rollout':
+      return {
+        name: 'rollout',
+        words: (a.words ?? []).map(String),
+        groups: a.group === undefined ? [] : [a.group].flat().map(String),
+        all: a.all ?? false,
+        batches: String(a.batches ?? DEFAULT_BATCHES),
+        maxFailures: String(a['max-failures'] ?? DEFAULT_MAX_FAILURES),
+        soak: String(a.soak ?? DEFAULT_SOAK),
+        apply: a.apply ?? false,
+        json: a.json ?? false,
+        resume: a.resume === undefined ? null : String(a.resume),
+        parallel: a.parallel ?? DEFAULT_PARALLEL,
+        bootTimeout: a['boot-timeout'] ?? DEFAULT_BOOT_TIMEOUT_S,
+        args: a,
+      };
+    case 'log':
+      return {
+        name: 'log',
+        ...(a.gateway !== undefined ? { gateway: String(a.gateway) } : {}),
+        json: a.json ?? false,
         args: a,
       };
     case 'break-glass':

@@ -6,8 +6,11 @@
 //     "lab":     { "type": "ssh", "host": "192.168.1.10", "user": "root", "port": 22, "identity": "~/.ssh/id_rk64" },
 //     "shop-17": { "type": "vpn", "vpnAddress": "10.8.0.17", "jump": "ops@vpn.example.com" },
 //     "bench":   { "type": "serial", "device": "/dev/ttyUSB0", "baud": 1500000 }
-//   }
+//   },
+//   "groups": { "site-north": ["shop-17", "lab"] }
 // }
+//
+// A group names gateways (profile names or explicit targets) for the fleet view and rollouts.
 //
 // A `vpn` profile is SSH to the gateway's VPN address, optionally through a jump host.
 import { readFile } from 'node:fs/promises';
@@ -57,6 +60,8 @@ export interface Config {
   /** Where it was read from (or would be), for messages. */
   path: string;
   profiles: Record<string, Profile>;
+  /** Named lists of gateways (profile names or explicit targets). */
+  groups: Record<string, string[]>;
 }
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -193,10 +198,10 @@ export function parseConfig(text: string, path: string): Config {
   }
   if (!isObject(data)) throw new Rk64Error('config', `${path}: must be a JSON object`, 'fix the config file');
   for (const key of Object.keys(data)) {
-    if (key !== 'profiles') {
+    if (key !== 'profiles' && key !== 'groups') {
       throw new Rk64Error(
         'config',
-        `${path}: ${key}: unknown field (allowed: profiles)`,
+        `${path}: ${key}: unknown field (allowed: profiles, groups)`,
         'fix the config file',
       );
     }
@@ -220,7 +225,47 @@ export function parseConfig(text: string, path: string): Config {
     }
     profiles[name] = parseProfile(path, name, value);
   }
-  return { path, profiles };
+  return { path, profiles, groups: parseGroups(path, data.groups ?? {}) };
+}
+
+function parseGroups(path: string, value: Json): Record<string, string[]> {
+  const bad = (why: string) => new Rk64Error('config', `${path}: ${why}`, 'fix the config file');
+  if (!isObject(value)) throw bad('groups: must be an object of named lists of gateways');
+  const groups: Record<string, string[]> = {};
+  for (const [name, members] of Object.entries(value)) {
+    if (!PROFILE_NAME_RE.test(name))
+      throw bad(`groups.${name}: group names use letters, digits, '.', '_' and '-'`);
+    if (!Array.isArray(members) || members.some((m) => typeof m !== 'string' || m === '')) {
+      throw bad(`groups.${name}: must be a list of profile names or targets`);
+    }
+    groups[name] = members as string[];
+  }
+  return groups;
+}
+
+/**
+ * The gateways a fleet command names: its targets, then each --group's members, or with --all
+ * every profile; each named once, in that order.
+ */
+export function fleetMembers(
+  config: Config,
+  request: { targets: readonly string[]; groups: readonly string[]; all: boolean },
+): string[] {
+  const names = [...request.targets];
+  for (const group of request.groups) {
+    const members = config.groups[group];
+    if (!members) {
+      const known = Object.keys(config.groups);
+      throw new Rk64Error(
+        'usage',
+        `unknown group '${group}' in ${config.path}`,
+        known.length ? `known groups: ${known.join(', ')}` : 'define "groups" in that file',
+      );
+    }
+    names.push(...members);
+  }
+  if (request.all) names.push(...Object.keys(config.profiles));
+  return [...new Set(names)];
 }
 
 /** Read the config file; a missing file is an empty config (it is only needed for profile names). */
@@ -230,7 +275,7 @@ export async function loadConfig(path: string, explicit: boolean): Promise<Confi
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !explicit) return { path, profiles: {} };
+    if (code === 'ENOENT' && !explicit) return { path, profiles: {}, groups: {} };
     throw new Rk64Error(
       'config',
       `cannot read config file ${path}: ${(error as Error).message}`,

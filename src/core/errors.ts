@@ -18,6 +18,10 @@ export const ExitCode = {
   auth: 5,
   /** Reached the gateway, but the remote command or action failed. */
   remote: 6,
+  /** `rk64 rollout`: stopped because more gateways failed than --max-failures allows. */
+  rolloutStopped: 7,
+  /** `rk64 rollout`: every reachable gateway is done, but some stayed unreachable (resume later). */
+  rolloutUnreachable: 8,
   /** A bug in the console itself (an exception it did not expect): reported as a bug, never retried. */
   internal: 70,
   interrupted: 130,

@@ -14,12 +14,27 @@ export type ActionBindingId =
   | 'vpn-config';
 
 /** Keys that only steer the console. */
-export type ControlBindingId = 'help' | 'refresh' | 'last-action' | 'history' | 'quit' | 'confirm' | 'cancel';
+export type ControlBindingId =
+  | 'help'
+  | 'refresh'
+  | 'last-action'
+  | 'history'
+  | 'quit'
+  | 'confirm'
+  | 'cancel'
+  | 'back'
+  | 'fleet-open'
+  | 'fleet-next'
+  | 'fleet-previous'
+  | 'fleet-filter'
+  | 'fleet-sort'
+  | 'fleet-refresh'
+  | 'fleet-quit';
 
 export type BindingId = ActionBindingId | ControlBindingId;
 
-/** Where a binding applies: the dashboard itself, or a confirmation / prompt dialog. */
-export type BindingScope = 'dashboard' | 'dialog';
+/** Where a binding applies: the dashboard itself, a confirmation / prompt dialog, or the fleet view. */
+export type BindingScope = 'dashboard' | 'dialog' | 'fleet';
 
 interface BindingFields {
   /** The input character(s) that trigger it; `escape` and `return` name those keys. */
@@ -160,6 +175,78 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     scope: 'dashboard',
   },
   {
+    id: 'back',
+    keys: ['escape'],
+    label: 'Esc',
+    description: 'Back to the fleet view (a dashboard opened from it; the connection stays open)',
+    dangerous: false,
+    footer: false,
+    scope: 'dashboard',
+  },
+  {
+    id: 'fleet-open',
+    keys: ['return'],
+    label: 'Enter',
+    description: "Open the selected gateway's dashboard (Esc returns)",
+    dangerous: false,
+    footer: true,
+    scope: 'fleet',
+  },
+  {
+    id: 'fleet-next',
+    keys: ['j', 'down'],
+    label: 'j / ↓',
+    description: 'Select the next gateway',
+    dangerous: false,
+    footer: false,
+    scope: 'fleet',
+  },
+  {
+    id: 'fleet-previous',
+    keys: ['k', 'up'],
+    label: 'k / ↑',
+    description: 'Select the previous gateway',
+    dangerous: false,
+    footer: false,
+    scope: 'fleet',
+  },
+  {
+    id: 'fleet-filter',
+    keys: ['/'],
+    label: '/',
+    description: 'Filter the rows (any column holds the text); Enter keeps it, Esc clears it',
+    dangerous: false,
+    footer: true,
+    scope: 'fleet',
+  },
+  {
+    id: 'fleet-sort',
+    keys: ['s'],
+    label: 's',
+    description: 'Sort by the next column (name, state, lifecycle, version, last seen)',
+    dangerous: false,
+    footer: true,
+    scope: 'fleet',
+  },
+  {
+    id: 'fleet-refresh',
+    keys: ['r'],
+    label: 'r',
+    description: 'Refresh every gateway now',
+    dangerous: false,
+    footer: true,
+    scope: 'fleet',
+  },
+  {
+    id: 'fleet-quit',
+    keys: ['q', 'ctrl+c'],
+    label: 'q',
+    description: 'Quit the fleet view (closes every connection)',
+    dangerous: false,
+    footer: true,
+    scope: 'fleet',
+  },
+  {
     id: 'confirm',
     keys: ['y'],
     label: 'y',
@@ -196,8 +283,8 @@ export function bindingFor(key: string, scope: BindingScope, readOnly: boolean):
   return visibleBindings(readOnly, scope).find((b) => b.keys.includes(key));
 }
 
-export function footerHints(readOnly: boolean): string {
-  return visibleBindings(readOnly, 'dashboard')
+export function footerHints(readOnly: boolean, scope: BindingScope = 'dashboard'): string {
+  return visibleBindings(readOnly, scope)
     .filter((b) => b.footer)
     .map((b) => `${b.label} ${shortName(b)}`)
     .join('  ');
@@ -220,6 +307,14 @@ function shortName(b: KeyBinding): string {
     quit: 'quit',
     confirm: 'yes',
     cancel: 'no',
+    back: 'back',
+    'fleet-open': 'open',
+    'fleet-next': 'next',
+    'fleet-previous': 'previous',
+    'fleet-filter': 'filter',
+    'fleet-sort': 'sort',
+    'fleet-refresh': 'refresh',
+    'fleet-quit': 'quit',
   };
   return names[b.id];
 }

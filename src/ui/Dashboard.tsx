@@ -62,6 +62,11 @@ export function Dashboard({ controller, theme }: DashboardProps) {
   );
 }
 
+/** The command line at the bottom: the exact remote command of the last action (already printable). */
+export function commandLine(command: string): string {
+  return `$ ${command}`;
+}
+
 /** Lines a dialog takes: its border, its text wrapped inside border and padding, its fixed lines. */
 function dialogHeight(state: DashboardState, columns: number): number {
   const inner = Math.max(1, columns - 4);
@@ -112,6 +117,7 @@ export function DashboardView({
     (boot ? wrapText(boot.text, columns).length : 0) +
     (notice ? wrapText(notice.text, columns).length : 0) +
     dialogHeight(state, columns) +
+    (state.lastCommand === null ? 0 : 1) +
     1; // footer
   const height = rows === undefined ? Number.POSITIVE_INFINITY : Math.max(0, rows - fixed);
   const placed =
@@ -129,7 +135,10 @@ export function DashboardView({
       <Text> </Text>
       <Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
         {state.overlay.kind === 'help' ? (
-          <HelpScreen bindings={visibleBindings(state.readOnly)} theme={theme} />
+          <HelpScreen
+            bindings={visibleBindings(state.readOnly).filter((b) => b.scope !== 'fleet')}
+            theme={theme}
+          />
         ) : (
           placed.map((line, i) => (
             <Box key={i} flexDirection="row" flexShrink={0}>
@@ -164,6 +173,11 @@ export function DashboardView({
         />
       )}
       {notice && <RowText row={notice} theme={theme} />}
+      {state.lastCommand !== null && (
+        <Text dimColor={theme.colors} wrap="truncate-end">
+          {commandLine(state.lastCommand)}
+        </Text>
+      )}
       <Line row={{ text: footerHints(state.readOnly), tone: 'dim' }} theme={theme} />
     </Box>
   );

@@ -22,9 +22,14 @@ const EXIT_CODE_MEANING: Record<ExitCodeName, string> = {
     'Host key unknown (pass the accept-new flag once) or changed (the message names the known_hosts line).',
   auth: 'Authentication failed.',
   remote: 'Reached the gateway, but the remote command or action failed.',
+  rolloutStopped:
+    '`rk64 rollout`: stopped because more gateways failed than `--max-failures` allows; no new installs were started.',
+  rolloutUnreachable:
+    '`rk64 rollout`: every gateway it reached is done, some stayed unreachable (also after the retry at the end); `--resume ID` tries them again.',
   internal:
     'A bug in the console itself (an unexpected exception such as a TypeError), never retried; `--debug` prints its stack.',
-  interrupted: 'Interrupted (Ctrl+C in batch mode).',
+  interrupted:
+    'Interrupted (Ctrl+C in batch mode); `rk64 rollout` leaves its state file, `--resume ID` continues it.',
 };
 
 export function exitCodeTableMarkdown(): string {
@@ -54,6 +59,7 @@ export function dashboardCapture(status: GatewayStatus): string {
     installOutcomePending: false,
     lastAction: null,
     showHistory: false,
+    lastCommand: null,
     quit: false,
     fatal: null,
     boot: null,

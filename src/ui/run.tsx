@@ -5,6 +5,8 @@ import { render } from 'ink';
 import { DashboardController, type DashboardOptions } from '../core/dashboard/controller.js';
 import { ExitCode } from '../core/errors.js';
 import { internalStack } from '../core/fleet.js';
+import { FleetController, type FleetViewOptions } from '../core/fleet-view.js';
+import { Fleet } from './Fleet.js';
 import { Dashboard } from './Dashboard.js';
 import { FrameSink, SCREEN } from './frame-writer.js';
 import { themeFromEnv } from './theme.js';
@@ -75,6 +77,45 @@ export async function runDashboard(options: InteractiveOptions): Promise<number>
     const stack = internalStack(fatal);
     if (options.debug && stack) stderr.write(`${stack}\n`);
     return fatal.exitCode;
+  }
+  return ExitCode.ok;
+}
+
+export interface FleetRunOptions {
+  fleet: FleetViewOptions;
+  dashboard: Omit<DashboardOptions, 'gateway' | 'connect' | 'onBack'>;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  stderr?: NodeJS.WriteStream;
+}
+
+/** The fleet view until the operator quits; every connection is closed on the way out. */
+export async function runFleetView(options: FleetRunOptions): Promise<number> {
+  const stdin = options.stdin ?? process.stdin;
+  const stderr = options.stderr ?? process.stderr;
+  const stdout = options.stdout ?? process.stdout;
+  if (!stdin.isTTY) {
+    stderr.write('rk64 tui: the fleet view needs a terminal; use rk64 status --json in scripts\n');
+    return ExitCode.usage;
+  }
+  const fleet = new FleetController(options.fleet);
+  const sink = new FrameSink(stdout, FRAME_RATE.normal);
+  stdout.write(SCREEN.enter);
+  const instance = render(<Fleet fleet={fleet} dashboard={options.dashboard} theme={themeFromEnv()} />, {
+    stdout: sink as unknown as NodeJS.WriteStream,
+    stdin,
+    stderr,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
+  fleet.start();
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    await fleet.stop();
+    sink.detach();
+    stdout.write(SCREEN.leave);
   }
   return ExitCode.ok;
 }

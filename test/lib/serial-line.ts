@@ -12,7 +12,7 @@ const execFileAsync = promisify(execFile);
  * The user the tests log in as on the test gateway's serial console: one with keys in
  * /data/config/ssh-authorized-keys/<user> there (the test gateway provisions root's today).
  */
-export const SERIAL_LOGIN_USER = 'root';
+export const SERIAL_LOGIN_USER = 'operator';
 
 export class SerialLine {
   text = '';

@@ -12,6 +12,7 @@ import {
 } from '../actions/catalogue.js';
 import { describeLastAction, readLastAction, type LastAction } from '../actions/last-action.js';
 import { runAction, type ActionEvent } from '../actions/run.js';
+import { auditedTransport, type AuditLog } from '../audit.js';
 import { Rk64Error } from '../errors.js';
 import { asRk64Error } from '../fleet.js';
 import { printableDeep, shown, type Shown } from '../printable.js';
@@ -60,6 +61,8 @@ export interface DashboardState {
   lastAction: LastAction | null;
   /** The history panel (lifecycle journal) is shown. */
   showHistory: boolean;
+  /** The exact remote command the last action sent (the command line at the bottom shows it). */
+  lastCommand: string | null;
   quit: boolean;
   /** An error reconnecting cannot fix (host key, authentication, bad target): the console exits. */
   fatal: Rk64Error | null;
@@ -103,6 +106,10 @@ export interface DashboardOptions {
   uploadDir?: string;
   /** Pre-filled in the install prompt. */
   bundlePath?: string;
+  /** Where the commands of actions are recorded (src/core/audit.ts); none in tests that say so. */
+  audit?: { log: AuditLog; operator: string } | null;
+  /** Opened from the fleet view: Esc goes back to it. */
+  onBack?: () => void;
   now?: () => number;
   /** Serial targets: subscribe to the flight recorder's boot events (returns the unsubscribe). */
   bootEvents?: (listener: (event: DashboardBootEvent) => void) => () => void;
@@ -173,6 +180,7 @@ export class DashboardController {
       installOutcomePending: false,
       lastAction: null,
       showHistory: false,
+      lastCommand: null,
       quit: false,
       fatal: null,
       boot: null,
@@ -249,7 +257,7 @@ export class DashboardController {
       case 'prompt':
         return this.handlePromptKey(key, overlay.prompt, overlay.value);
       case 'none': {
-        const binding = bindingFor(key.input, 'dashboard', this.state.readOnly);
+        const binding = bindingFor(key.escape ? 'escape' : key.input, 'dashboard', this.state.readOnly);
         if (binding) this.dispatch(binding);
         return;
       }
@@ -300,9 +308,20 @@ export class DashboardController {
         return this.update({ showHistory: !this.state.showHistory });
       case 'quit':
         return this.quit();
+      case 'back':
+        this.options.onBack?.();
+        return;
       case 'confirm':
       case 'cancel':
         return; // dialog keys, handled by the dialog
+      case 'fleet-open':
+      case 'fleet-next':
+      case 'fleet-previous':
+      case 'fleet-filter':
+      case 'fleet-sort':
+      case 'fleet-refresh':
+      case 'fleet-quit':
+        return; // fleet view keys (src/core/fleet-view.ts)
     }
   }
 
@@ -389,8 +408,16 @@ export class DashboardController {
     await this.refreshing?.catch(() => undefined);
     this.update({ overlay: { kind: 'running', action, text, event: null }, notice: null });
     let installStarted = false;
+    const sent = auditedTransport(transport, {
+      log: this.options.audit?.log ?? null,
+      operator: this.options.audit?.operator ?? '',
+      gateway: this.state.gateway,
+      source: 'tui',
+      onCommand: (command) => this.update({ lastCommand: command }),
+      now: this.now,
+    });
     try {
-      const outcome = await runAction(transport, action, {
+      const outcome = await runAction(sent, action, {
         onEvent: (event) => {
           if (event.phase === 'install') installStarted = true;
           if (this.state.overlay.kind === 'running')

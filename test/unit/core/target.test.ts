@@ -23,7 +23,7 @@ function errorOf(fn: () => unknown): Rk64Error {
   throw new Error('expected an error');
 }
 
-const empty: Config = { path: '/home/op/.config/rk64/config.json', profiles: {} };
+const empty: Config = { path: '/home/op/.config/rk64/config.json', profiles: {}, groups: {} };
 
 describe('target parsing', () => {
   it('parses ssh targets with defaults', () => {

@@ -101,16 +101,20 @@ describe.each([
     expect(actionCommands(t)).toEqual([]);
   });
 
-  it('y runs exactly that command, says what it did and refreshes', async () => {
+  it('y runs exactly that command, says what it did, shows the command sent and refreshes', async () => {
     const t = gateway().expect(command, ok());
     const ui = await mount(t);
     const before = t.commands.filter((c) => c === 'rk64-status').length;
+    expect(ui.screen()).not.toContain('$ rk64-action');
     await ui.press(key);
     await ui.waitFor(confirmText);
     await ui.press('y');
     await vi.waitFor(() => expect(actionCommands(t)).toEqual([command]), { timeout: 3000 });
     await vi.waitFor(() => expect(t.commands.filter((c) => c === 'rk64-status').length).toBe(before + 1));
     await ui.waitFor(outcome);
+    // The command line at the bottom: the exact remote command, just above the key hints.
+    const lines = ui.screen().split('\n');
+    expect(lines.at(-2)?.trim()).toBe(`$ ${command}`);
   });
 });
 

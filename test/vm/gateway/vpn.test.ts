@@ -32,7 +32,7 @@ import {
 import type { GatewayStatus } from '../../../src/core/status/schema.js';
 
 /** The one login the tests use on the gateway (first-contact, #14, makes it `operator`). */
-const LOGIN_USER = 'root';
+const LOGIN_USER = 'operator';
 const TITLE = 'recovery VPN';
 const makeVpn = join(repoRoot, 'device-scripts/pki/make-vpn');
 
