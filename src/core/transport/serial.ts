@@ -76,6 +76,15 @@ export function detectPrompt(text: string): ConsoleState | undefined {
   return undefined;
 }
 
+/**
+ * The shell's user from its prompt: `#` is root (break-glass, or a root login); any other prompt
+ * is the user the console logged in as (the key-signed login's, or the profile's).
+ */
+export function shellUser(text: string, loggedIn: string): string {
+  const last = (dropKernelLines(text).replace(/\n+$/, '').split('\n').at(-1) ?? '').trimEnd();
+  return last.endsWith('#') ? 'root' : loggedIn;
+}
+
 /** Build the framed line for a command, and the markers to look for. */
 export function frameCommand(
   command: string,
@@ -141,6 +150,8 @@ export class SerialTransport implements Transport {
   private received = 0;
   private lastDataAt = 0;
   private loggedInWithKey = false;
+  /** Who the shell runs as (from its prompt once awake): root runs the gateway's programs directly, anyone else through sudo (src/core/privilege.ts). */
+  user: string | undefined;
 
   constructor(
     target: SerialTarget,
@@ -294,6 +305,7 @@ export class SerialTransport implements Transport {
     }
     if (state === 'key-login') await this.keyLogin();
     if (state === 'login' || state === 'password') await this.login(state);
+    this.user = shellUser(stripTerminal(this.raw), this.options.user ?? DEFAULT_SSH_USER);
   }
 
   /** The gateway's key-signed login (src/core/transport/serial-key-login.ts), then its shell prompt. */

@@ -5,6 +5,7 @@ import {
   dropKernelLines,
   frameCommand,
   parseFramed,
+  shellUser,
   stripTerminal,
 } from '../../../src/core/transport/serial.js';
 
@@ -50,5 +51,11 @@ describe('serial framing', () => {
 
   it('drops kernel lines only', () => {
     expect(dropKernelLines('a\n[    1.000000] x\nb [not kernel]\n')).toBe('a\nb [not kernel]\n');
+  });
+
+  it("tells a root shell (#) from the logged-in user's ($): only the latter goes through sudo", () => {
+    expect(shellUser('rk64-gateway:~# ', 'operator')).toBe('root');
+    expect(shellUser('operator@rk64-gateway:~$ ', 'operator')).toBe('operator');
+    expect(shellUser('x\nroot@gw:~#\n[   12.000000] eth0: link up\n', 'operator')).toBe('root');
   });
 });
