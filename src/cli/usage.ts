@@ -271,7 +271,10 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
           .option('gateway', { type: 'string', requiresArg: true, describe: 'only this gateway (as named)' })
           .option('json', { type: 'boolean', default: false, describe: 'the entries as JSON lines' }),
     )
-    .demandCommand(1, 'give a command: status, tui, history, why, capture, action, rollout, log or break-glass')
+    .demandCommand(
+      1,
+      'give a command: status, tui, history, why, capture, action, rollout, log or break-glass',
+    )
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(100, process.stdout.columns ?? 100))

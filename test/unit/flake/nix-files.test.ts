@@ -147,7 +147,7 @@ const FLAKE_ONLY_BY_OPTION: Record<string, string> = {
 /**
  * What a NixOS module file writes itself instead of pointing at a shipped file: multi-line text,
  * unit definitions and unit settings, generated files, and extraConfig other than one `Include`
- * of a file from the package.
+ * (sshd) or `@include` (sudoers) of a file from the package.
  */
 export function inlineText(src: string): string[] {
   const found: string[] = [];
@@ -174,7 +174,7 @@ export function inlineText(src: string): string[] {
   }
   for (const m of src.matchAll(/\bextraConfig\s*=\s*([^;]+);/g)) {
     const value = (m[1] ?? '').trim();
-    if (!/^"Include \$\{[\w.]+\}\/[\w./-]+"$/.test(value)) found.push(`extraConfig ${value.slice(0, 40)}`);
+    if (!/^"@?[Ii]nclude \$\{[\w.]+\}\/[\w./-]+"$/.test(value)) found.push(`extraConfig ${value.slice(0, 40)}`);
   }
   return found;
 }
@@ -208,6 +208,12 @@ describe('flake Nix files', () => {
     expect(
       inlineText('{ pkg, ... }: { config.services.openssh.extraConfig = "Include ${pkg}/etc/ssh/sshd_config.d/rk64.conf"; }'),
     ).toEqual([]);
+    expect(
+      inlineText('{ pkg, ... }: { config.security.sudo.extraConfig = "@include ${pkg}/etc/sudoers.d/rk64-operator"; }'),
+    ).toEqual([]);
+    expect(inlineText('{ ... }: { config.security.sudo.extraConfig = "operator ALL=(ALL) NOPASSWD: ALL"; }')).toEqual([
+      'extraConfig "operator ALL=(ALL) NOPASSWD: ALL"',
+    ]);
     expect(inlineText('{ pkg, ... }: { config.systemd.services.x.wantedBy = [ "multi-user.target" ]; }')).toEqual([]);
   });
 

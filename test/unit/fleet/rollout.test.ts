@@ -137,7 +137,11 @@ function onB(version: string, bootStatus: 'good' | 'bad' | null, health: string)
     health: { state: string };
   };
   doc.rauc.bootedSlot = 'B';
-  for (const s of doc.rauc.slots) s.booted = s.bootname === 'B';
+  // A gateway without the lifecycle journal: judged from RAUC and the health check.
+  for (const s of doc.rauc.slots) {
+    s.booted = s.bootname === 'B';
+    delete s.lifecycle;
+  }
   Object.assign(doc.rauc.slots[1] ?? {}, { bundleVersion: version, bootStatus });
   doc.health.state = health;
   return validateStatus(doc);
@@ -148,6 +152,26 @@ function fellBack(version: string): GatewayStatus {
     rauc: { slots: Record<string, unknown>[] };
   };
   Object.assign(doc.rauc.slots[1] ?? {}, { bundleVersion: version, bootStatus: 'bad' });
+  for (const s of doc.rauc.slots) delete s.lifecycle; // judged, as onB
+  return validateStatus(doc);
+}
+
+/** The same fall-back as a gateway with the lifecycle journal reports it. */
+function fellBackReported(version: string): GatewayStatus {
+  const doc = structuredClone(loadStatus('healthy')) as unknown as {
+    rauc: { slots: Record<string, unknown>[] };
+  };
+  Object.assign(doc.rauc.slots[1] ?? {}, {
+    bundleVersion: version,
+    bootStatus: 'bad',
+    lifecycle: {
+      state: 'fell-back',
+      reason: 'its boot attempts ran out',
+      since: null,
+      attempt: null,
+      maxAttempts: 3,
+    },
+  });
   return validateStatus(doc);
 }
 
@@ -157,6 +181,10 @@ describe('success judgement', () => {
     expect(updateVerdict(onB('2026.12.0', null, 'running'), '2026.12.0').kind).toBe('pending');
     expect(updateVerdict(onB('2026.12.0', 'good', 'failed'), '2026.12.0').kind).toBe('failed');
     expect(updateVerdict(fellBack('2026.12.0'), '2026.12.0').kind).toBe('failed');
+    expect(updateVerdict(fellBackReported('2026.12.0'), '2026.12.0')).toEqual({
+      kind: 'failed',
+      why: 'slot B (2026.12.0) fell back',
+    });
     expect(updateVerdict(loadStatus('healthy'), '2026.12.0').kind).toBe('pending');
   });
   it('reads the reported lifecycle when the gateway has one', () => {
