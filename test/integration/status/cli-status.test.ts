@@ -117,9 +117,12 @@ describe('rk64 status', () => {
   it('resolves a named profile from the XDG config file, and reports a bad one by field', async () => {
     await mkdir(join(home, '.config', 'rk64'), { recursive: true });
     const config = join(home, '.config', 'rk64', 'config.json');
+    // The test sshd has root's key only; a profile without a user would log in as operator.
     await writeFile(
       config,
-      JSON.stringify({ profiles: { lab: { type: 'ssh', host: '127.0.0.1', port: sshd.port } } }),
+      JSON.stringify({
+        profiles: { lab: { type: 'ssh', host: '127.0.0.1', port: sshd.port, user: 'root' } },
+      }),
     );
     const ok = await runCli(['status', '--json', 'lab'], { env: env() });
     expect(ok.code).toBe(0);
