@@ -97,7 +97,7 @@ describe(title, () => {
     expect(env).toMatchObject({ BOOT_ORDER: 'B A', BOOT_B_LEFT: '3' });
 
     // The lifecycle journal: os-upgrade installed and activated B, B booted on its first trial,
-    // reached multi-user.target, os-verification checked it, passed it and marked it good; the
+    // reached multi-user.target, os-verification checked it, marked it good and recorded its pass; the
     // gateway's state machine walks the whole sequence, and the status says good.
     const journal = sinceLastInstall(await gatewayHistory(gw, 'update-confirm'));
     expect(journal.map((e) => [e.event, e.slot, e.by ?? e.verdict ?? null])).toEqual([
@@ -107,8 +107,8 @@ describe(title, () => {
       ['boot', 'B', null],
       ['up', 'B', null],
       ['health', 'B', 'running'],
-      ['health', 'B', 'passed'],
       ['marked', 'B', 'os-verification'],
+      ['health', 'B', 'passed'],
     ]);
     expect(journal[0]).toMatchObject({ version: '2', hash: v2.sha256 });
     expect(journal[3]).toMatchObject({ attemptsLeft: 2, maxAttempts: 3, previousBootEnded: 'clean' });

@@ -136,7 +136,8 @@ describe('recovery VPN on the test gateway', () => {
       const r = await rk64In(tunnel!, ['status', '--json', target(), ...cliAuth()], repoRoot);
       recordMeasurement(TITLE, 'rk64 status --json over the tunnel', (Date.now() - started) / 1000);
       expect(r.code, r.stderr).toBe(0);
-      const status = JSON.parse(r.stdout) as GatewayStatus;
+      // rk64 status --json prints one line per target: {"target": …, "status": the document}.
+      const { status } = JSON.parse(r.stdout) as { status: GatewayStatus };
       expect(status.vpn?.state).toBe('running');
       expect(status.vpn?.clients?.map((c) => c.commonName)).toContain('noc');
       expect(status.vpn?.clients?.[0]?.realAddress).toMatch(/^\d+\.\d+\.\d+\.\d+:\d+$/);
