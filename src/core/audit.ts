@@ -136,6 +136,11 @@ export function auditedTransport(transport: Transport, context: AuditContext): T
     kind: transport.kind,
     description: transport.description,
     ...(transport.baud !== undefined ? { baud: transport.baud } : {}),
+    // Who the commands run as decides whether they go through sudo (src/core/privilege.ts); the
+    // serial transport learns it only once logged in, so it is read through, not copied.
+    get user() {
+      return transport.user;
+    },
     async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
       checked ??= writable();
       await checked;

@@ -93,6 +93,22 @@ describe('audit log', () => {
     ]);
   });
 
+  it("keeps the connection's user, so an operator's action still goes through sudo -n", async () => {
+    const transport = Object.assign(new FakeTransport(), { user: 'operator' }).expect(
+      'sudo -n rk64-action mark-good booted',
+      { stdout: '', stderr: '', exitCode: 0 },
+    );
+    const sent = auditedTransport(transport, {
+      log: openAuditLog(join(tempDir(), 'audit.jsonl')),
+      operator: 'o',
+      gateway: 'g',
+      source: 'tui',
+    });
+    expect(sent.user).toBe('operator');
+    await runAction(sent, { kind: 'mark', verdict: 'good', slot: 'booted' });
+    expect(transport.commands).toEqual(['sudo -n rk64-action mark-good booted']);
+  });
+
   it('a log that cannot be written stops the action before anything is sent', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'ro'));
