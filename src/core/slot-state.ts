@@ -2,20 +2,9 @@
 // succeeded on it. One function each, over the status document: they read rauc.slots[].lifecycle
 // when the gateway reports it (rk64.status/1 with the lifecycle journal) and otherwise judge from
 // the fields every gateway reports (booted slot, RAUC's boot status, the health check).
-import type { GatewayStatus, SlotName } from './status/schema.js';
+import { LIFECYCLE_STATES } from './status/schema.js';
+import type { GatewayStatus, LifecycleState, SlotName } from './status/schema.js';
 import { statusJson } from './status/validate.js';
-
-export const LIFECYCLE_STATES = [
-  'empty',
-  'installed',
-  'trying',
-  'booted',
-  'health-checking',
-  'good',
-  'fell-back',
-  'bad',
-] as const;
-export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
 
 export interface SlotLifecycle {
   state: LifecycleState;
