@@ -11,10 +11,11 @@ import type { SerialPort } from 'serialport';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SerialTarget } from '../../../src/core/target.js';
 import type { SerialOptions, SerialTransport } from '../../../src/core/transport/serial.js';
-import { connectSerial, stripTerminal } from '../../../src/core/transport/serial.js';
+import { connectSerial } from '../../../src/core/transport/serial.js';
 import { openSerialPort } from '../../../src/core/transport/serial-port.js';
 import type { ScriptedConsole } from '../../lib/serial-console.js';
 import { startConsole } from '../../lib/serial-console.js';
+import { SerialLine as Line } from '../../lib/serial-line.js';
 
 const execFileAsync = promisify(execFile);
 const HOST = 'gw-test';
@@ -23,30 +24,6 @@ const NAMESPACE = `rk64-serial-login@${HOST}`;
 let dir: string;
 let keysDir: string;
 const open: { console: ScriptedConsole; port: SerialPort }[] = [];
-
-/** The operator's end of the line: what arrived (escapes stripped), and typing. */
-class Line {
-  text = '';
-  constructor(readonly port: SerialPort) {
-    port.on('data', (data: Buffer) => {
-      this.text += stripTerminal(data.toString('latin1'));
-    });
-  }
-  async type(text: string): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.port.write(text, (e) => (e ? reject(e) : resolve())));
-  }
-  /** Wait for `re` in the text after `from`; returns the match. */
-  async expect(re: RegExp, ms = 10_000, from = 0): Promise<RegExpExecArray> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const match = re.exec(this.text.slice(from));
-      if (match) return match;
-      if (Date.now() > deadline)
-        throw new Error(`no ${String(re)} within ${ms} ms; the line showed:\n${this.text}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
 
 async function key(name: string, type = 'ed25519'): Promise<string> {
   const path = join(dir, name);
