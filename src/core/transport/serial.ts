@@ -1,9 +1,13 @@
 // Serial console transport (serialport): the field engineer's cable to UART2 at 1.5 Mbaud.
 //
 // A console is a stream of characters, not a command channel, so every command is framed:
-//   echo "R<m1>""<m2>B"; ( eval "$(printf %s <base64> | base64 -d)" ) </dev/null 2>&1; echo "R<m1>""<m2>E:$?"
+//   echo "R<m1>""<m2>B"; e=$(mktemp); ( eval "$(printf %s <base64> | base64 -d)" ) </dev/null 2>"${e:-/dev/stdout}";
+//   r=$?; echo "R<m1>""<m2>S"; cat "$e"; rm -f "$e"; echo "R<m1>""<m2>E:$r"
 // The markers only appear joined (`R<m>B`) in the shell's output, never in the echo of the line
-// we typed, so echo is harmless; the exit status rides on the end marker. The command travels as
+// we typed, so echo is harmless; the exit status rides on the end marker. Standard error is kept
+// in a file on the gateway and printed after the `S` marker, so a warning (sudo's, a library's)
+// can never corrupt a JSON document on standard output; if the gateway cannot make a temporary
+// file it goes with the output, as a plain console would show it. The command travels as
 // base64 so quoting, history expansion and multi-line scripts cannot confuse the shell, and it runs
 // in a subshell with stdin from /dev/null so `exit` cannot log out the console and nothing it runs
 // can swallow what we type next. Terminal escapes are stripped and kernel log lines
@@ -92,30 +96,43 @@ export function frameCommand(
 ): {
   line: string;
   begin: string;
+  stderr: string;
   end: string;
 } {
   const head = marker.slice(0, 4);
   const tail = marker.slice(4);
   const encoded = Buffer.from(command, 'utf8').toString('base64');
+  // Two shell variables of the console's own session carry the error file and the status.
   const line =
-    `echo "R${head}""${tail}B"; ( eval "$(printf %s ${encoded} | base64 -d)" ) </dev/null 2>&1; ` +
-    `echo "R${head}""${tail}E:$?"\r`;
-  return { line, begin: `R${marker}B`, end: `R${marker}E:` };
+    `echo "R${head}""${tail}B"; __rk64_err=$(mktemp 2>/dev/null); ` +
+    `( eval "$(printf %s ${encoded} | base64 -d)" ) </dev/null 2>"\${__rk64_err:-/dev/stdout}"; ` +
+    `__rk64_rc=$?; echo "R${head}""${tail}S"; ` +
+    `if [ -n "$__rk64_err" ]; then cat "$__rk64_err"; rm -f "$__rk64_err"; fi; ` +
+    `echo "R${head}""${tail}E:$__rk64_rc"\r`;
+  return { line, begin: `R${marker}B`, stderr: `R${marker}S`, end: `R${marker}E:` };
 }
 
-/** Find the framed output in what the console printed so far; undefined until the end marker arrived. */
+/**
+ * Find the framed output in what the console printed so far; undefined until the end marker
+ * arrived. What came between the `S` marker and the end is the command's standard error.
+ */
 export function parseFramed(
   raw: string,
   begin: string,
   end: string,
-): { output: string; exitCode: number } | undefined {
+  stderrMarker?: string,
+): { output: string; stderr: string; exitCode: number } | undefined {
   const text = dropKernelLines(stripTerminal(raw));
   const beginMatch = new RegExp(`(?:^|\\n)${begin}\\n?`).exec(text);
   if (!beginMatch) return undefined;
   const after = text.slice(beginMatch.index + beginMatch[0].length);
   const endMatch = new RegExp(`${end}(\\d+)\\n`).exec(after);
   if (!endMatch) return undefined;
-  return { output: after.slice(0, endMatch.index), exitCode: Number(endMatch[1]) };
+  const body = after.slice(0, endMatch.index);
+  const exitCode = Number(endMatch[1]);
+  const split = stderrMarker ? new RegExp(`${stderrMarker}\\n?`).exec(body) : null;
+  if (!split) return { output: body, stderr: '', exitCode };
+  return { output: body.slice(0, split.index), stderr: body.slice(split.index + split[0].length), exitCode };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -399,7 +416,7 @@ export class SerialTransport implements Transport {
   private async execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     if (this.lostError) throw this.lostError;
     if (this.closed) throw new Rk64Error('connection-lost', `${this.description}: already closed`);
-    const { line, begin, end } = frameCommand(command);
+    const { line, begin, stderr, end } = frameCommand(command);
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? 60_000;
     this.raw = '';
     const receivedBefore = this.received;
@@ -410,9 +427,9 @@ export class SerialTransport implements Transport {
       const result = await this.waitFor(
         () => {
           if (this.raw.length > max) throw outputTooLarge(this.description, command, 'the console', max);
-          const framed = parseFramed(this.raw, begin, end);
+          const framed = parseFramed(this.raw, begin, end, stderr);
           if (options.onStdout) {
-            const partial = partialOutput(this.raw, begin);
+            const partial = partialOutput(this.raw, begin, stderr);
             if (partial.length > streamed) {
               options.onStdout(partial.slice(streamed));
               streamed = partial.length;
@@ -437,7 +454,7 @@ export class SerialTransport implements Transport {
       );
       if (options.onStdout && result.output.length > streamed)
         options.onStdout(result.output.slice(streamed));
-      return { stdout: result.output, stderr: '', exitCode: result.exitCode };
+      return { stdout: result.output, stderr: result.stderr, exitCode: result.exitCode };
     } catch (error) {
       // Interrupt whatever is still running so the console returns to its prompt.
       if (!this.lostError && !this.closed) await this.write('\x03').catch(() => undefined);
@@ -457,7 +474,7 @@ export class SerialTransport implements Transport {
         await this.exec(`rm -f ${shellQuote(part)} ${shellQuote(`${part}.b64`)}`).catch(() => undefined);
         throw new Rk64Error(
           'remote',
-          `${this.description}: ${what} failed: ${result.stdout.trim().split('\n').at(-1) ?? ''}`,
+          `${this.description}: ${what} failed: ${(result.stderr || result.stdout).trim().split('\n').at(-1) ?? ''}`,
         );
       }
       return result.stdout;
@@ -501,11 +518,13 @@ export class SerialTransport implements Transport {
 }
 
 /** Output seen so far after the begin marker (for streaming); may end mid-line. */
-function partialOutput(raw: string, begin: string): string {
+function partialOutput(raw: string, begin: string, stderrMarker: string): string {
   const text = dropKernelLines(stripTerminal(raw));
   const match = new RegExp(`(?:^|\\n)${begin}\\n`).exec(text);
   if (!match) return '';
-  const after = text.slice(match.index + match[0].length);
+  let after = text.slice(match.index + match[0].length);
+  const split = after.indexOf(stderrMarker);
+  if (split !== -1) after = after.slice(0, split);
   const cut = after.lastIndexOf('\n');
   const complete = cut === -1 ? '' : after.slice(0, cut + 1);
   return complete.replace(/R[0-9a-f]{12}E:\d+\n?$/, '');

@@ -55,8 +55,15 @@ describe('serial transport', () => {
     const multi = await t.exec("printf 'a\\nb b\\n\\tc\\n'; echo 'quote '\"'\"' and $HOME and !x'");
     expect(multi.stdout).toBe("a\nb b\n\tc\nquote ' and $HOME and !x\n");
     const script = await t.exec('for i in 1 2 3; do\n  echo line $i\ndone\necho err >&2\nfalse');
-    expect(script).toEqual({ stdout: 'line 1\nline 2\nline 3\nerr\n', stderr: '', exitCode: 1 });
+    expect(script).toEqual({ stdout: 'line 1\nline 2\nline 3\n', stderr: 'err\n', exitCode: 1 });
+    // a warning on stderr (sudo's "unable to resolve host") never gets into a JSON document
+    expect(await t.exec('echo warn >&2; echo \'{"a":1}\'; echo more >&2; exit 3')).toEqual({
+      stdout: '{"a":1}\n',
+      stderr: 'warn\nmore\n',
+      exitCode: 3,
+    });
     expect((await t.exec('printf no-newline')).stdout).toBe('no-newline');
+    expect(await t.exec('printf out; printf err >&2')).toEqual({ stdout: 'out', stderr: 'err', exitCode: 0 });
     // the console is still usable after a command that exits the (sub)shell
     expect((await t.exec('echo after')).stdout).toBe('after\n');
   });

@@ -44,9 +44,35 @@ describe('serial framing', () => {
       'ls: cannot access \x1b[1m/x\x1b[0m\r\n' +
       '[   42.123456] usb 1-1: reset high-speed USB device\r\n' +
       `more\r\n${end}2\r\n\x1b[1;31mroot@gw\x1b[0m:~# `;
-    expect(parseFramed(console, begin, end)).toEqual({ output: 'ls: cannot access /x\nmore\n', exitCode: 2 });
+    expect(parseFramed(console, begin, end)).toEqual({
+      output: 'ls: cannot access /x\nmore\n',
+      stderr: '',
+      exitCode: 2,
+    });
     expect(parseFramed(console.slice(0, console.indexOf(end)), begin, end)).toBeUndefined();
-    expect(parseFramed(`${begin}\npartial${end}0\n`, begin, end)).toEqual({ output: 'partial', exitCode: 0 });
+    expect(parseFramed(`${begin}\npartial${end}0\n`, begin, end)).toEqual({
+      output: 'partial',
+      stderr: '',
+      exitCode: 0,
+    });
+  });
+
+  it('keeps standard error after its own marker, apart from the output', () => {
+    const { line, begin, stderr, end } = frameCommand('rk64-status', 'abcdef012345');
+    expect(line).not.toContain(stderr);
+    const console =
+      `${line}\r\n${begin}\r\n{"ok":true}\r\n${stderr}\r\n` +
+      `sudo: unable to resolve host gw\r\n${end}0\r\n$ `;
+    expect(parseFramed(console, begin, end, stderr)).toEqual({
+      output: '{"ok":true}\n',
+      stderr: 'sudo: unable to resolve host gw\n',
+      exitCode: 0,
+    });
+    expect(parseFramed(`${begin}\nno-newline${stderr}\n${end}1\n`, begin, end, stderr)).toEqual({
+      output: 'no-newline',
+      stderr: '',
+      exitCode: 1,
+    });
   });
 
   it('drops kernel lines only', () => {
