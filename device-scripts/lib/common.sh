@@ -49,7 +49,11 @@ atomic_write() {
     return 1
   fi
   chmod 0644 "$tmp"
-  mv -f "$tmp" "$target"
+  # The content reaches the disk before the name does, and the name before we return: a power
+  # cut or a watchdog reset right after leaves the old file or the new one, never an empty one.
+  sync -- "$tmp" || { rm -f "$tmp"; return 1; }
+  mv -f "$tmp" "$target" || { rm -f "$tmp"; return 1; }
+  sync -- "$(dirname "$target")"
 }
 
 # ---- RAUC: booted slot and its commit record ---------------------------------------------------

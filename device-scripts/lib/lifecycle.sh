@@ -6,7 +6,8 @@
 #   rauc_slot_record BOOTNAME          {"version","hash","primary"} of a rootfs slot from rauc status
 # Appending never fails the caller: a journal that cannot be written costs a log line only.
 # One line is built by jq, then written with one write(2) while holding a flock, so two writers
-# never interleave and a power cut leaves at most a torn last line, which readers skip. At
+# never interleave and a power cut leaves at most a torn last line, which readers skip; each line
+# is synced to disk before the caller goes on. At
 # $RK64_JOURNAL_MAX_BYTES the file is renamed to $RK64_JOURNAL.1 (replacing the older part).
 # Variables: RK64_JOURNAL ($RK64_STATE_DIR/lifecycle.jsonl), RK64_JOURNAL_MAX_BYTES (262144),
 #   RK64_BOOT_ID_FILE (/proc/sys/kernel/random/boot_id).
@@ -33,6 +34,9 @@ journal_append_line() { # journal_append_line LINE
     # A torn last line (power cut mid-write) is closed first, so this line stays whole.
     if [[ -s $RK64_JOURNAL && $(tail -c 1 "$RK64_JOURNAL" | wc -l) -eq 0 ]]; then line=$'\n'$line; fi
     printf '%s\n' "$line" >>"$RK64_JOURNAL"
+    # On disk before we go on: the boot that records itself may be the one the watchdog resets
+    # a moment later, and f2fs keeps unsynced data in memory until its next checkpoint.
+    sync -- "$RK64_JOURNAL" "$(dirname "$RK64_JOURNAL")" || exit 1
   ) 9>>"$RK64_JOURNAL.lock"
 }
 

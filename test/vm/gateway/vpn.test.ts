@@ -151,6 +151,9 @@ describe('recovery VPN on the test gateway', () => {
           `gateway-${gateway.name}`,
           '--config',
           gateway.state.config,
+          // an --isolated gateway's host keys are in its own known_hosts, not the user's
+          '--known-hosts',
+          gateway.state.knownHosts,
         ],
         { timeoutMs: 300_000 },
       );
@@ -214,8 +217,10 @@ describe('recovery VPN on the test gateway', () => {
       await tunnel!.exec(['ip', 'route', 'add', '172.20.30.0/24', 'dev', 'tun0']);
       const lanNs = gateway.state.netns;
       await runOk('ip', ['netns', 'exec', lanNs, 'nft', '-f', '-'], {
+        // nft needs a `;` or a newline after the last statement of a chain
         input:
-          'table ip vpnprobe { chain input { type filter hook prerouting priority -300; ip saddr 10.8.0.0/24 counter } }\n',
+          'table ip vpnprobe {\n  chain input {\n    type filter hook prerouting priority raw;\n' +
+          '    ip saddr 10.8.0.0/24 counter\n  }\n}\n',
       });
       const r = await tunnel!.exec(['python3', probeScript, '172.20.30.1', 'tcp:22', 'tcp:53', 'udp:53']);
       expect(JSON.parse(r.stdout)).toEqual({ 'tcp:22': 'dropped', 'tcp:53': 'dropped', 'udp:53': 'dropped' });
