@@ -222,15 +222,29 @@ async function runCommand(command: CliCommand, io: CliIo): Promise<number> {
       const [target] = await resolveTargets([command.target], command.args, io);
       if (!target) throw new Rk64Error('usage', `rk64 ${command.name} needs one TARGET`);
       const limit = command.name === 'history' ? command.limit : null;
-      const status = await statusOf(
-        target,
-        connectOptionsFor(command.args, io),
-        command.args.timeout * 1000,
-        limit ?? 'all',
-      );
-      const { historyCommandOutput, whyCommandOutput } = await import('./history.js');
+      const { historyCommandOutput, whyCommandOutput, captureLine } = await import('./history.js');
+      // A serial target's flight recorder may know what the gateway cannot say (it is in U-Boot,
+      // or resetting): its sentence is printed even when the status cannot be read.
+      const capture =
+        command.name === 'why' && target.kind === 'serial'
+          ? await import('../core/serial-capture/saved.js').then((m) => m.newestCapture(target.name, io.env))
+          : undefined;
+      let status: GatewayStatus;
+      try {
+        status = await statusOf(
+          target,
+          connectOptionsFor(command.args, io),
+          command.args.timeout * 1000,
+          limit ?? 'all',
+        );
+      } catch (error) {
+        if (capture) io.stdout.write(captureLine(capture));
+        throw error;
+      }
       io.stdout.write(
-        command.name === 'history' ? historyCommandOutput(status, command.json) : whyCommandOutput(status),
+        command.name === 'history'
+          ? historyCommandOutput(status, command.json)
+          : whyCommandOutput(status, capture),
       );
       return ExitCode.ok;
     }

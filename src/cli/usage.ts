@@ -167,7 +167,7 @@ export async function parseWithYargs(argv: readonly string[]): Promise<CliComman
     )
     .command(
       'why <target>',
-      'one sentence from the lifecycle journal: why the gateway last fell back to the other slot',
+      'one sentence from the lifecycle journal (and, on serial, the flight recorder): why the gateway last fell back',
       (y) => y.positional('target', { type: 'string', demandOption: true }),
     )
     .command(

@@ -99,8 +99,9 @@ function endingText(ending: string): string {
  * one entry per boot attempt of that slot, oldest first: added to the journal's evidence where the
  * journal cannot know (a boot that never reached user space leaves no journal line).
  */
+/** The serial capture's boots of the slot that fell back (src/core/serial-capture/saved.ts). */
 export interface CaptureEvidence {
-  attempts: readonly { kernelStarted: boolean; userSpaceReached: boolean }[];
+  attempts: readonly { slot?: string; kernelStarted: boolean; userSpaceReached: boolean }[];
 }
 
 /** The journal's account of the last fall-back: the events of the slot's last trial, in order. */
@@ -153,10 +154,11 @@ export function explain(history: readonly HistoryEvent[], evidence?: CaptureEvid
 
 function fallBackCause(fb: FallBack, evidence?: CaptureEvidence): string {
   const tries = fb.maxAttempts ?? 0;
+  const attempts = evidence?.attempts.filter((a) => a.slot === undefined || a.slot === fb.slot) ?? [];
   if (fb.boots.length === 0) {
-    const n = evidence?.attempts.length || tries;
-    const kernel = evidence?.attempts.length
-      ? evidence.attempts.every((a) => !a.kernelStarted)
+    const n = attempts.length || tries;
+    const kernel = attempts.length
+      ? attempts.every((a) => !a.kernelStarted)
         ? 'kernel did not start'
         : 'the kernel started, user space did not'
       : 'the kernel did not start, or stopped before user space';
