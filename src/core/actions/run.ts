@@ -71,7 +71,10 @@ async function vpnConfig(
   source: string,
   options: RunActionOptions,
 ): Promise<ActionOutcome> {
-  const size = await localBundleSize(source);
+  const size = await localBundleSize(source, {
+    noun: 'VPN configuration archive',
+    hint: 'give the path of the archive device-scripts/pki/make-vpn server wrote (docs/remote-access.md)',
+  });
   const remote = await uploadBundle(transport, source, size, options);
   const command = vpnConfigCommand(remote);
   // A restart waits for openvpn to come up (systemd Type=notify, at most 90 s) and may restart

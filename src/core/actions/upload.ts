@@ -26,7 +26,14 @@ export interface UploadOptions {
   now?: () => number;
 }
 
-export async function localBundleSize(source: string): Promise<number> {
+/** The size of a local file to upload: a bundle, or a VPN configuration archive (`what`). */
+export async function localBundleSize(
+  source: string,
+  what: { noun: string; hint: string } = {
+    noun: 'Bundle',
+    hint: 'give the path of a .raucb file on this machine or an https URL',
+  },
+): Promise<number> {
   try {
     const info = await stat(source);
     if (!info.isFile()) throw new Error('not a regular file');
@@ -34,8 +41,8 @@ export async function localBundleSize(source: string): Promise<number> {
   } catch (error) {
     throw new Rk64Error(
       'usage',
-      `Bundle ${source} cannot be read (${error instanceof Error ? error.message : String(error)})`,
-      'give the path of a .raucb file on this machine or an https URL',
+      `${what.noun} ${source} cannot be read (${error instanceof Error ? error.message : String(error)})`,
+      what.hint,
     );
   }
 }

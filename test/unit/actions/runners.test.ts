@@ -85,6 +85,14 @@ describe('install stream', () => {
     ).rejects.toThrow(/Bundle \/nonexistent\/b.raucb cannot be read/);
     expect(t.commands).toEqual([]);
   });
+
+  it('a VPN archive that does not exist is named as one, not as a bundle', async () => {
+    const t = new FakeTransport();
+    await expect(runAction(t, { kind: 'vpn-config', source: '/nonexistent/gw.tar' })).rejects.toThrow(
+      /^VPN configuration archive \/nonexistent\/gw.tar cannot be read/,
+    );
+    expect(t.commands).toEqual([]);
+  });
 });
 
 describe('rate meter', () => {
