@@ -255,7 +255,12 @@ describe(title, () => {
       await humanKeyLogin(line, SERIAL_LOGIN_USER, st.identity);
       const from = line.text.length;
       await line.type('id -un; echo "rk64-serial-""whoami-done"\r');
-      const who = await line.expect(/\n([a-z_][a-z0-9_-]*)\r?\nrk64-serial-whoami-done/, 60_000, from);
+      // Typed ahead of the first prompt, the answer may follow the prompt on its line (`$ operator`).
+      const who = await line.expect(
+        /(?:\n|[$#] )([a-z_][a-z0-9_-]*)\r?\nrk64-serial-whoami-done/,
+        60_000,
+        from,
+      );
       expect(who[1]).toBe(SERIAL_LOGIN_USER);
       await line.type('exit\r');
       await line.expect(/rk64-login user: $/, 60_000, from);
