@@ -509,7 +509,9 @@ export class SerialTransport implements Transport {
     if (this.closed) return;
     if (this.loggedInWithKey && this.port.isOpen && !this.lostError) {
       // Leave the line at the login prompt, not at a shell the next person on the cable could use.
-      await this.serialize(() => this.write('\x03exit\r')).catch(() => undefined);
+      // The shell is idle here (a command that failed was interrupted then), so no Ctrl+C goes
+      // first: the tty discards what follows a Ctrl+C in the same write, `exit` included (seen).
+      await this.serialize(() => this.write('exit\r')).catch(() => undefined);
     }
     this.closed = true;
     if (!this.port.isOpen) return;
