@@ -1,8 +1,9 @@
 // Serial console transport (serialport): the field engineer's cable to UART2 at 1.5 Mbaud.
 //
 // A console is a stream of characters, not a command channel, so every command is framed:
-//   echo "R<m1>""<m2>B"; e=$(mktemp); ( eval "$(printf %s <base64> | base64 -d)" ) </dev/null 2>"${e:-/dev/stdout}";
-//   r=$?; echo "R<m1>""<m2>S"; cat "$e"; rm -f "$e"; echo "R<m1>""<m2>E:$r"
+//   echo "R<m1>""<m2>B"; __rk64_err=$(mktemp); ( eval "$(printf %s <base64> | base64 -d)" ) </dev/null
+//   2>"${__rk64_err:-/dev/stdout}"; __rk64_rc=$?; echo "R<m1>""<m2>S"; cat "$__rk64_err"; rm …;
+//   echo "R<m1>""<m2>E:$__rk64_rc"
 // The markers only appear joined (`R<m>B`) in the shell's output, never in the echo of the line
 // we typed, so echo is harmless; the exit status rides on the end marker. Standard error is kept
 // in a file on the gateway and printed after the `S` marker, so a warning (sudo's, a library's)
