@@ -51,9 +51,10 @@ atomic_write() {
   chmod 0644 "$tmp"
   # The content reaches the disk before the name does, and the name before we return: a power
   # cut or a watchdog reset right after leaves the old file or the new one, never an empty one.
-  sync -- "$tmp" || { rm -f "$tmp"; return 1; }
+  # A sync that fails costs a log line, not the write: the file is as written as it was before.
+  sync -- "$tmp" || log "could not sync $tmp to disk"
   mv -f "$tmp" "$target" || { rm -f "$tmp"; return 1; }
-  sync -- "$(dirname "$target")"
+  sync -- "$(dirname "$target")" || log "could not sync $(dirname "$target") to disk"
 }
 
 # ---- RAUC: booted slot and its commit record ---------------------------------------------------

@@ -36,7 +36,7 @@ journal_append_line() { # journal_append_line LINE
     printf '%s\n' "$line" >>"$RK64_JOURNAL"
     # On disk before we go on: the boot that records itself may be the one the watchdog resets
     # a moment later, and f2fs keeps unsynced data in memory until its next checkpoint.
-    sync -- "$RK64_JOURNAL" "$(dirname "$RK64_JOURNAL")" || exit 1
+    sync -- "$RK64_JOURNAL" "$(dirname "$RK64_JOURNAL")" || printf 'lifecycle journal: could not sync %s\n' "$RK64_JOURNAL" >&2
   ) 9>>"$RK64_JOURNAL.lock"
 }
 

@@ -32,8 +32,18 @@ export async function installAndRollBack(
   await gw.sshOk(server.gatewaySetup()); // rk64-action fetches https only, with the pinned CA
   const install = await gw.install(server.guestUrl(`${bundle.name}.raucb`));
   if (install.code !== 0) {
+    // What the worker said on its way out, and the state it left: the result line alone may only
+    // say that it stopped.
+    const why = await gw
+      .ssh(
+        'journalctl -u rk64-install --no-pager -o cat -n 40; ' +
+          'cat /data/rk64/last-action.err 2>/dev/null | tail -n 20; df -h /data /tmp; ls -la /data/rk64',
+      )
+      .then((r) => `${r.stdout}${r.stderr}`)
+      .catch((error: unknown) => `(could not read the journal: ${String(error)})`);
     throw new Error(
-      `rk64-action install of ${bundle.name} failed (${install.code}): ${JSON.stringify(install.events)} ${install.stderr}`,
+      `rk64-action install of ${bundle.name} failed (${install.code}): ${JSON.stringify(install.events)} ${install.stderr}\n` +
+        `gateway:\n${why}`,
     );
   }
   const envAfterInstall = await gw.bootEnv();

@@ -293,6 +293,31 @@ describe('rk64-action install', () => {
     expect(JSON.parse(printed.stdout)).toEqual(last());
   });
 
+  it('a worker that fails after RAUC wrote the slot still ends with a result naming the failure, at once', async () => {
+    // jq failing only for the result's finish time: `set -e` stops the worker after RAUC's 100%.
+    const jq = join(rauc.dir, 'jq-failing-json-str');
+    writeFileSync(jq, '#!/bin/bash\nfor a; do [[ $a == \'$s\' ]] && exit 5; done\nexec jq "$@"\n', {
+      mode: 0o755,
+    });
+    const started = Date.now();
+    const r = await run(rootfsBin('rk64-action'), ['install', upload(bundleV2)], {
+      env: { ...actionEnv(), JQ: jq },
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    const events = lines(r.stdout);
+    expect(events.filter((e) => e.event === 'result')).toEqual([
+      expect.objectContaining({
+        ok: false,
+        message: expect.stringMatching(
+          /^the install worker stopped \(exit 5\) before its result \(the last command that failed: finished=\$\(json_str/,
+        ) as unknown,
+      }),
+    ]);
+    // not the caller's 20 s "stopped without a result" fallback
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it("installs from an https URL (scheme in capitals: case-insensitive), downloading into root's downloads/", async () => {
     const r = await action(['install', `${base.replace('https', 'HTTPS')}/rk64-3.0.0.raucb`]);
     expect(r.code, r.stderr).toBe(0);
