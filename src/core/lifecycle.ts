@@ -98,8 +98,8 @@ function endingText(ending: string): string {
  * What a serial capture saw of the fallen-back slot's boots (the flight recorder, `rk64 capture`),
  * one entry per boot attempt of that slot, oldest first: added to the journal's evidence where the
  * journal cannot know (a boot that never reached user space leaves no journal line).
+ * Built from the serial capture by src/core/serial-capture/saved.ts (`fallBackEvidence`).
  */
-/** The serial capture's boots of the slot that fell back (src/core/serial-capture/saved.ts). */
 export interface CaptureEvidence {
   attempts: readonly { slot?: string; kernelStarted: boolean; userSpaceReached: boolean }[];
 }
