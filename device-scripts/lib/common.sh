@@ -82,20 +82,21 @@ booted_slot_info() {
     | @tsv' <<<"$json"
 }
 
-# True when the booted slot's current installation has been confirmed.
-booted_slot_committed() {
-  local info bootname install_id
-  info=$(booted_slot_info) || return 1
+# True when the booted slot's current installation has been confirmed. INFO: what
+# booted_slot_info printed, when the caller has it (each rauc and jq run counts on a Cortex-A53).
+booted_slot_committed() { # booted_slot_committed [INFO]
+  local info=${1-} bootname install_id
+  [[ -n $info ]] || info=$(booted_slot_info) || return 1
   IFS=$'\t' read -r bootname install_id _ <<<"$info"
   [[ -f $RK64_COMMIT_FILE && $(<"$RK64_COMMIT_FILE") == "$bootname $install_id" ]]
 }
 
 # rauc status mark-good for the booted slot, then record the installation as committed and, in
 # the lifecycle journal, who marked it good (BY: the program or "console"; empty: not journaled, for
-# a slot confirmed again at every boot).
-commit_booted_slot() { # commit_booted_slot [BY]
-  local info bootname install_id out by=${1-$RK64_PROG}
-  info=$(booted_slot_info) || return 1
+# a slot confirmed again at every boot). INFO as for booted_slot_committed.
+commit_booted_slot() { # commit_booted_slot [BY [INFO]]
+  local info=${2-} bootname install_id out by=${1-$RK64_PROG}
+  [[ -n $info ]] || info=$(booted_slot_info) || return 1
   IFS=$'\t' read -r bootname install_id _ <<<"$info"
   out=$("$RAUC" status mark-good booted 2>&1) || {
     log "rauc status mark-good failed: $(head -n 1 <<<"$out")"

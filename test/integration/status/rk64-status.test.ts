@@ -551,4 +551,87 @@ describe('rk64-status', () => {
     await rm(flag);
     await writeFile(flag, '');
   });
+
+  it('the recovery VPN: not configured, a failed unit, a running server with its clients, an unreadable status file', async () => {
+    const conf = join(dir, 'data', 'config', 'openvpn');
+    const vpnRun = join(dir, 'vpn-run');
+    await mkdir(vpnRun, { recursive: true });
+    // systemctl as systemd prints these properties; the unit's state comes from a file the test sets.
+    const unitState = join(dir, 'vpn-unit-state');
+    const systemctl = await script(
+      join(dir, 'bin', 'systemctl-vpn'),
+      `case "$*" in
+  "show -p RuntimeWatchdogUSec --value") echo 30s ;;
+  "show openvpn-recovery.service -p ActiveState -p SubState -p Result") cat ${JSON.stringify(unitState)} ;;
+  *) echo "unexpected systemctl $*" >&2; exit 1 ;;
+esac`,
+    );
+    const env = gatewayEnv({ SYSTEMCTL: systemctl, RK64_VPN_RUN_DIR: vpnRun });
+    await rm(conf, { recursive: true, force: true });
+    let { raw } = await rawStatus(env);
+    expect(raw.vpn).toEqual({
+      state: 'not-configured',
+      reason: `no ${join(conf, 'server.conf')}: the recovery VPN is not provisioned`,
+      clients: [],
+    });
+    await mkdir(conf, { recursive: true });
+    await writeFile(join(conf, 'server.conf'), 'dev tun0\n');
+    await writeFile(unitState, 'ActiveState=failed\nSubState=failed\nResult=exit-code\n');
+    ({ raw } = await rawStatus(env));
+    expect(raw.vpn).toEqual({
+      state: 'failed',
+      reason: 'openvpn-recovery.service failed (exit-code); see journalctl -u openvpn-recovery.service',
+      clients: [],
+    });
+    await writeFile(unitState, 'ActiveState=active\nSubState=running\nResult=success\n');
+    // openvpn --status-version 3: tab-separated, the columns named by the HEADER line.
+    await writeFile(
+      join(vpnRun, 'status'),
+      [
+        'TITLE\tOpenVPN 2.6.3',
+        'HEADER\tCLIENT_LIST\tCommon Name\tReal Address\tVirtual Address\tConnected Since (time_t)',
+        'CLIENT_LIST\tnoc\t192.0.2.7:51820\t10.8.0.6\t1764150000',
+        'CLIENT_LIST\t\u001b[31mevil\t198.51.100.1:1\t10.8.0.10\tsoon',
+        'END',
+        '',
+      ].join('\n'),
+    );
+    ({ raw } = await rawStatus(env));
+    expect(raw.vpn).toEqual({
+      state: 'running',
+      reason: null,
+      clients: [
+        { commonName: 'noc', realAddress: '192.0.2.7:51820', connectedSince: '2025-11-26T09:40:00Z' },
+        // The peer's name as sent (the console makes it printable); a time that is not one is null.
+        { commonName: '\u001b[31mevil', realAddress: '198.51.100.1:1', connectedSince: null },
+      ],
+    });
+    // A status file that cannot be read: the server's state stays, its clients are null with the reason.
+    await rm(join(vpnRun, 'status'));
+    await mkdir(join(vpnRun, 'status'));
+    ({ raw } = await rawStatus(env));
+    expect(raw.vpn).toEqual({ state: 'running', reason: null, clients: null });
+    expect(raw.errors).toContainEqual({
+      field: 'vpn.clients',
+      reason: `cannot read ${join(vpnRun, 'status')} (root only)`,
+    });
+    await rm(conf, { recursive: true, force: true });
+  });
+
+  it('a health file or a lease file that is a directory costs only its own field', async () => {
+    const run = join(dir, 'run-hostile');
+    await mkdir(join(run, 'health.json'), { recursive: true });
+    const leases = join(dir, 'leases-dir');
+    await mkdir(leases, { recursive: true });
+    const { raw } = await rawStatus(gatewayEnv({ RK64_RUN_DIR: run, RK64_LEASES_FILE: leases }));
+    expect(raw.health).toBeNull();
+    expect(raw.leases).toBeNull();
+    expect(raw.rauc).not.toBeNull();
+    expect(raw.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'health', reason: `${join(run, 'health.json')} is not a valid health state` },
+        { field: 'leases', reason: `lease file ${leases} is missing (is dnsmasq running?)` },
+      ]),
+    );
+  });
 });
