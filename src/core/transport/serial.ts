@@ -1,7 +1,8 @@
 // Serial console transport (serialport): the field engineer's cable to UART2 at 1.5 Mbaud.
 //
 // A console is a stream of characters, not a command channel, so every command is framed:
-//   echo "R<m1>""<m2>B"; __rk64_err=$(mktemp); ( eval "$(printf %s <base64> | base64 -d)" ) </dev/null
+//   echo "R<m1>""<m2>B"; rm <an interrupted command's error file>; __rk64_err=$(mktemp);
+//   ( eval "$(printf %s <base64> | base64 -d)" ) </dev/null
 //   2>"${__rk64_err:-/dev/stdout}"; __rk64_rc=$?; echo "R<m1>""<m2>S"; cat "$__rk64_err"; rm …;
 //   echo "R<m1>""<m2>E:$__rk64_rc"
 // The markers only appear joined (`R<m>B`) in the shell's output, never in the echo of the line
@@ -91,6 +92,9 @@ export function shellUser(text: string, loggedIn: string): string {
 }
 
 /** Build the framed line for a command, and the markers to look for. */
+/** Shell text that removes the error file an interrupted command left in the session, if any. */
+const REMOVE_LEFT_ERROR_FILE = '[ -z "${__rk64_err:-}" ] || rm -f "$__rk64_err";';
+
 export function frameCommand(
   command: string,
   marker = randomBytes(6).toString('hex'),
@@ -103,9 +107,10 @@ export function frameCommand(
   const head = marker.slice(0, 4);
   const tail = marker.slice(4);
   const encoded = Buffer.from(command, 'utf8').toString('base64');
-  // Two shell variables of the console's own session carry the error file and the status.
+  // Two shell variables of the console's own session carry the error file and the status. A
+  // command interrupted earlier (Ctrl+C ends the whole line) left its error file: removed first.
   const line =
-    `echo "R${head}""${tail}B"; __rk64_err=$(mktemp 2>/dev/null); ` +
+    `echo "R${head}""${tail}B"; ${REMOVE_LEFT_ERROR_FILE} __rk64_err=$(mktemp 2>/dev/null); ` +
     `( eval "$(printf %s ${encoded} | base64 -d)" ) </dev/null 2>"\${__rk64_err:-/dev/stdout}"; ` +
     `__rk64_rc=$?; echo "R${head}""${tail}S"; ` +
     `if [ -n "$__rk64_err" ]; then cat "$__rk64_err"; rm -f "$__rk64_err"; fi; ` +
@@ -512,7 +517,7 @@ export class SerialTransport implements Transport {
       // Leave the line at the login prompt, not at a shell the next person on the cable could use.
       // The shell is idle here (a command that failed was interrupted then), so no Ctrl+C goes
       // first: the tty discards what follows a Ctrl+C in the same write, `exit` included (seen).
-      await this.serialize(() => this.write('exit\r')).catch(() => undefined);
+      await this.serialize(() => this.write(`${REMOVE_LEFT_ERROR_FILE} exit\r`)).catch(() => undefined);
     }
     this.closed = true;
     if (!this.port.isOpen) return;

@@ -3,6 +3,7 @@
 // silent line.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -118,9 +119,16 @@ describe('serial transport', () => {
 
   it('times out a command that does not finish and interrupts it', async () => {
     const t = await open({ mode: 'shell' });
-    const error = await rejection(t.exec('sleep 30', { timeoutMs: 1000 }));
+    // The command notes where its standard error goes (the frame's file on the gateway).
+    const noted = join(tmpdir(), `rk64-serial-err-${process.pid}`);
+    const error = await rejection(t.exec(`echo "$__rk64_err" >${noted}; sleep 30`, { timeoutMs: 1000 }));
     expect(error.kind).toBe('timeout');
     expect((await t.exec('echo back')).stdout).toBe('back\n');
+    // The interrupted command's error file is gone once the next command ran.
+    const left = readFileSync(noted, 'utf8').trim();
+    rmSync(noted);
+    expect(left).toMatch(/^\/\S+$/);
+    expect(existsSync(left)).toBe(false);
   });
 
   it('a command that prints without end is stopped at the output cap and interrupted', async () => {
