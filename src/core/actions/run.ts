@@ -16,7 +16,7 @@ import { asGatewayRoot, sudoRefusal } from '../privilege.js';
 import { remoteFailure } from './remote-failure.js';
 import { serialInstallRefusal } from './serial-bandwidth.js';
 import { isHttpsUrl, isUrl } from './source.js';
-import { localBundleSize, uploadBundle, type UploadEvent } from './upload.js';
+import { localFileSize, uploadBundle, type UploadEvent } from './upload.js';
 
 /** RAUC writes a few hundred MiB to eMMC; generous, the install survives a disconnect anyway. */
 const INSTALL_TIMEOUT_MS = 60 * 60_000;
@@ -71,7 +71,7 @@ async function vpnConfig(
   source: string,
   options: RunActionOptions,
 ): Promise<ActionOutcome> {
-  const size = await localBundleSize(source, {
+  const size = await localFileSize(source, {
     noun: 'VPN configuration archive',
     hint: 'give the path of the archive device-scripts/pki/make-vpn server wrote (docs/remote-access.md)',
   });
@@ -115,7 +115,7 @@ async function install(
     );
   }
   if (!isUrl(source)) {
-    const size = await localBundleSize(source);
+    const size = await localFileSize(source);
     if (transport.kind === 'serial') throw serialInstallRefusal(size, transport.baud);
     remoteSource = await uploadBundle(transport, source, size, options);
   }

@@ -27,7 +27,7 @@ export interface UploadOptions {
 }
 
 /** The size of a local file to upload: a bundle, or a VPN configuration archive (`what`). */
-export async function localBundleSize(
+export async function localFileSize(
   source: string,
   what: { noun: string; hint: string } = {
     noun: 'Bundle',
