@@ -196,8 +196,10 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   // close); ServerAlive ends one whose peer was reset without a word (a watchdog reset), and
   // the next command opens a new one. Tests about SSH itself use sshArgs(): fresh connections.
   const muxPath = join(instanceDir(name, env), 'ssh.mux');
+  // A unix socket's path holds at most 107 bytes; a longer instance directory goes without.
+  const muxUsable = Buffer.byteLength(muxPath) <= 100;
   const muxArgs = (): string[] =>
-    muxPath.length > 100
+    !muxUsable
       ? []
       : [
           '-o',
@@ -205,7 +207,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
           '-o',
           `ControlPath=${muxPath}`,
           '-o',
-          'ControlPersist=30',
+          'ControlPersist=120',
           '-o',
           'ServerAliveInterval=5',
           '-o',
@@ -213,7 +215,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         ];
   /** Ends the shared connection (before a new boot of the same instance, and at stop). */
   const closeMux = async (): Promise<void> => {
-    if (muxPath.length > 100) return;
+    if (!muxUsable) return;
     await run('ssh', ['-O', 'exit', '-o', `ControlPath=${muxPath}`, 'gateway'], { timeoutMs: 10_000 });
   };
   const harnessSsh = (command: string): string[] => [...muxArgs(), ...sshArgs(), command];
