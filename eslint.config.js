@@ -5,7 +5,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'flake/', 'coverage/'] },
+  // test-results/ holds what a test run writes (the early build's bundled prepare-vm-cache.mjs among it).
+  { ignores: ['dist/', 'node_modules/', 'flake/', 'coverage/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
