@@ -13,6 +13,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   input?: string | Buffer;
   timeoutMs?: number;
+  /** Each piece of stdout as it arrives, for tests about when a program said something. */
+  onStdout?: (chunk: string) => void;
 }
 
 export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -24,7 +26,10 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      options.onStdout?.(d);
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer =
       options.timeoutMs === undefined

@@ -231,7 +231,7 @@ describe('os-verification (real daemons, real rauc)', () => {
     const started = Date.now();
     const r = await verify({ RK64_VERIFY_WINDOW: '30' });
     expect(r.code, r.stderr).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(15_000); // not the 30 s window
     expect(r.stderr).toContain('already committed');
     expect(r.stderr).not.toContain('round 1/');
     expect(health().state).toBe('skipped');
