@@ -41,20 +41,25 @@ iso_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 json_str() { "$JQ" -n --arg s "$1" '$s'; }
 
 atomic_write() {
-  local target=$1 tmp
-  mkdir -p "$(dirname "$target")"
-  tmp=$(mktemp "$target.XXXXXX")
-  if ! cat >"$tmp"; then
+  local target=$1 dir=. tmp content=''
+  [[ $target == */* ]] && dir=${target%/*}
+  [[ -d $dir ]] || mkdir -p "$dir"
+  # All of stdin, read by the shell itself (these files are text, never a NUL byte): this runs for
+  # every step of an install and several times per boot, and on a slow board every program
+  # started counts.
+  IFS= read -r -d '' content || true
+  tmp=$target.tmp-$$-$RANDOM
+  # noclobber: the temporary file is created new (O_EXCL), never an existing file or a link.
+  if ! (set -C && umask 022 && printf '%s' "$content" >"$tmp"); then
     rm -f "$tmp"
     return 1
   fi
-  chmod 0644 "$tmp"
   # The content reaches the disk before the name does, and the name before we return: a power
   # cut or a watchdog reset right after leaves the old file or the new one, never an empty one.
   # A sync that fails costs a log line, not the write: the file is as written as it was before.
   sync -- "$tmp" || log "could not sync $tmp to disk"
   mv -f "$tmp" "$target" || { rm -f "$tmp"; return 1; }
-  sync -- "$(dirname "$target")" || log "could not sync $(dirname "$target") to disk"
+  sync -- "$dir" || log "could not sync $dir to disk"
 }
 
 # ---- RAUC: booted slot and its commit record ---------------------------------------------------
