@@ -1,8 +1,8 @@
 // The test gateway as the end-to-end scenarios use it (on top of test/lib/gateway.ts, which owns
-// building and booting): every scenario starts from one cached, already first-booted disk (slot B
-// and /data created by systemd-repart, operator key imported, host keys generated, slot A
-// committed), copied sparsely into a fresh instance, so no scenario pays for a first boot and no
-// scenario sees another's leftovers. Also: reading the status and the boot state, following
+// building and booting): every scenario resumes its own copy of one cached booted snapshot (the
+// image's first boot, settled and frozen: slot B and /data created by systemd-repart, operator key
+// imported, host keys generated, slot A committed), so no scenario pays for a boot it is not about
+// and no scenario sees another's leftovers. Also: reading the status and the boot state, following
 // reboots the gateway does by itself (watchdog, U-Boot resets, `systemctl reboot`) through the
 // serial log and the kernel's boot_id, and the U-Boot attempts the boot script logged.
 import { createHash } from 'node:crypto';
@@ -19,22 +19,12 @@ import type { Gateway, GatewayBuild } from './gateway.js';
 
 const cache = process.env.RK64_CACHE ?? '/var/cache/rk64';
 const instances = process.env.GATEWAY_STATE ?? join(cache, 'gateway', 'instances');
-/** Bump when the way the snapshot is made changes. */
-const SNAPSHOT_FORMAT = '1';
-
 export interface BootAttempt {
   slot: SlotName;
   /** `normal` or `exhausted` (every counter at 0). */
   mode: string;
   /** Counters the boot script saved for this attempt (null when it did not save). */
   left: { A: number; B: number } | null;
-}
-
-export interface Snapshot {
-  dir: string;
-  disk: string;
-  /** Seconds the first boot (to SSH) took when the snapshot was made; null when cached. */
-  firstBootSeconds: number | null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,62 +59,14 @@ export async function gatewayDown(name: string): Promise<void> {
   await run('bash', [gatewayCommand, 'down', '--name', name], { timeoutMs: 60_000 });
 }
 
-/** The first-booted disk for this gateway build, made once (first boot, then a clean power-off). */
-export async function firstBootedSnapshot(build: GatewayBuild): Promise<Snapshot> {
-  const key = createHash('sha256').update(`${build.key} ${SNAPSHOT_FORMAT}`).digest('hex').slice(0, 16);
-  const dir = join(cache, 'e2e', `snapshot-${key}`);
-  const disk = join(dir, 'disk.img');
-  if (await exists(join(dir, 'done'))) return { dir, disk, firstBootSeconds: null };
-  // Another test file may be making the same snapshot right now: wait for it, then use its result.
-  return withFileLock(`${dir}.lock`, async () => {
-    if (await exists(join(dir, 'done'))) return { dir, disk, firstBootSeconds: null };
-    return makeSnapshot(dir, disk);
-  });
-}
-
-async function makeSnapshot(dir: string, disk: string): Promise<Snapshot> {
-  const name = `e2e-snap-${process.pid}`;
-  const gateway = await startGateway({ name, fresh: true });
-  let firstBootSeconds: number;
-  try {
-    firstBootSeconds = Math.round((gateway.state.bootToSshMs ?? 0) / 1000);
-    // First boot done: the sentinel is written last by first-boot.service.
-    await waitFor(
-      async () =>
-        (
-          await gateway.ssh(
-            'systemctl is-system-running --wait >/dev/null; test -e /data/.completed_first_boot',
-          )
-        ).code === 0,
-      300_000,
-      'first boot to complete (/data/.completed_first_boot)',
-    );
-    const pid = await qemuPid(name);
-    await gateway.ssh('sync; systemctl poweroff --no-block');
-    await waitFor(() => pid === null || !alive(pid), 180_000, 'the gateway to power off');
-  } finally {
-    await gatewayDown(name);
-  }
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  const from = instanceDir(name);
-  await runOk('cp', ['--sparse=always', join(from, 'disk.img'), join(tmp, 'disk.img')]);
-  for (const f of ['id_ed25519', 'id_ed25519.pub']) await copyFile(join(from, f), join(tmp, f));
-  await runOk('touch', [join(tmp, 'done')]);
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
-  await rm(from, { recursive: true, force: true });
-  return { dir, disk, firstBootSeconds };
-}
-
 /**
- * A running gateway frozen once per image: a copy of the first-booted disk booted normally (slot A,
- * committed: os-verification skips its window), settled (systemd finished starting, os-verification
- * done, RAUC answering) and saved by `gateway save` (RAM and device state, with the disk of that
- * moment and the host keys that boot printed). Scenarios whose subject is not that boot start from
- * it with `gateway up --restore` (seconds) instead of a boot to SSH (a minute or two under
- * emulation); every boot they cause afterwards (reboots, power cuts, resets) is real.
+ * A running gateway frozen once per image: the image's first boot (flashed with the instance key,
+ * slot B and /data made by systemd-repart, host keys generated, slot A committed by first-boot, so
+ * os-verification skips its window), settled (systemd finished starting, os-verification done,
+ * RAUC answering) and saved by `gateway save` (RAM and device state, with the disk of that moment
+ * and the host keys that boot printed). Scenarios whose subject is not that boot start from it with
+ * `gateway up --restore` (seconds) instead of a boot to SSH (a minute or two under emulation);
+ * every boot they cause afterwards (reboots, power cuts, resets) is real.
  */
 export interface BootedSnapshot {
   dir: string;
@@ -177,30 +119,24 @@ export async function bootedSnapshot(build: GatewayBuild): Promise<BootedSnapsho
   if (found) return found;
   // Another test file may be making the same snapshot right now: wait for it, then use its result.
   return withFileLock(`${dir}.lock`, async () => {
-    return (await cached()) ?? makeBootedSnapshot(dir, identity, await firstBootedSnapshot(build));
+    return (await cached()) ?? makeBootedSnapshot(dir, identity);
   });
 }
 
-async function makeBootedSnapshot(
-  dir: string,
-  identity: BootedSnapshotIdentity,
-  first: Snapshot,
-): Promise<BootedSnapshot> {
+async function makeBootedSnapshot(dir: string, identity: BootedSnapshotIdentity): Promise<BootedSnapshot> {
   const name = `e2e-save-${process.pid}`;
   const from = instanceDir(name);
   await rm(from, { recursive: true, force: true });
-  await mkdir(from, { recursive: true });
-  await runOk('cp', ['--sparse=always', first.disk, join(from, 'disk.img')]);
-  for (const f of ['id_ed25519', 'id_ed25519.pub']) await copyFile(join(first.dir, f), join(from, f));
   const tmp = `${dir}.tmp-${process.pid}`;
   let bootSeconds: number;
   try {
-    const gateway = await startGateway({ name, fresh: false });
+    const gateway = await startGateway({ name, fresh: true });
     bootSeconds = Math.round(gateway.state.bootToSshMs / 1000);
-    // Settled: systemd done starting, os-verification done with A (committed, so skipped) and
-    // RAUC started (D-Bus activated by rk64-status), so no scenario pays for these either.
+    // Settled: the first boot done (its sentinel is written last), systemd done starting,
+    // os-verification done with A (committed by first-boot, so skipped) and RAUC started (D-Bus
+    // activated by rk64-status), so no scenario pays for these either.
     await gateway.sshOk(
-      'systemctl is-system-running --wait >/dev/null; until jq -r .state /run/rk64/health.json 2>/dev/null | grep -qxE "passed|failed|skipped"; do sleep 1; done; rk64-status >/dev/null',
+      'systemctl is-system-running --wait >/dev/null; test -e /data/.completed_first_boot && until jq -r .state /run/rk64/health.json 2>/dev/null | grep -qx skipped; do sleep 1; done && rk64-status >/dev/null',
       { timeoutMs: 600_000 },
     );
     await rm(tmp, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // An exclusive lock on a file, held by flock(1) for as long as `fn` runs: the VM test files run
 // two at a time (vitest.config.ts), and two files must not build the same cached artifact (the
-// first-booted snapshot, the bundle variants) at once. flock releases the lock when its holder
+// booted snapshot, the bundle variants) at once. flock releases the lock when its holder
 // exits, so a killed run never leaves a stale lock behind.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';

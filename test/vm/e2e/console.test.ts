@@ -1,5 +1,5 @@
 // Scenario 6, through the console: the real `rk64 tui` (the built CLI) in a real terminal (tmux,
-// test/lib/console-tmux.ts) against one QEMU test gateway booted from the first-booted snapshot.
+// test/lib/console-tmux.ts) against one QEMU test gateway resumed from the booted snapshot.
 // Every check reads the gateway itself, never the console's own idea of it. Over SSH: the
 // dashboard shows what the gateway says (hostname, kernel, watchdog, fw_printenv); mark the other
 // slot bad and good again (fw_printenv); SSH-on-WAN on and off, judged from the WAN side (a TCP
