@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../lib/exec.js';
-import { imageOnlyFiles, vmFileSeconds } from '../lib/vm-file-order.js';
+import { noSnapshotFiles, vmFileSeconds } from '../lib/vm-file-order.js';
 
 function vmTestFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -20,7 +20,7 @@ describe('vm file order', () => {
   });
 
   it('starts first only vm files that exist and use no booted snapshot', () => {
-    for (const file of imageOnlyFiles) {
+    for (const file of noSnapshotFiles) {
       expect(Object.keys(vmFileSeconds)).toContain(file);
       // A file that restores the snapshot (startScenario, bootedSnapshot) would wait for it first.
       expect(readFileSync(join(repoRoot, file), 'utf8')).not.toMatch(
