@@ -16,6 +16,7 @@ import type { Gateway, GatewayBuild, GatewayState } from '../../lib/gateway.js';
 import { readBootFile, setBootFile } from '../../lib/boot-vm.js';
 import { scanForCredentials } from '../../lib/gateway-credentials.js';
 import { GUEST_HOST_ADDRESS } from '../../lib/e2e-server.js';
+import { instanceDir } from '../../lib/e2e-gateway.js';
 
 let build: GatewayBuild & { dir: string };
 let buildSeconds: number;
@@ -71,6 +72,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.stop();
+  // Its disk (160 MB) would stay in the cache after every run.
+  if (gateway) await rm(instanceDir(gateway.name), { recursive: true, force: true });
 });
 
 describe('test gateway', () => {
@@ -868,6 +871,7 @@ describe('test gateway: a first boot without any key (flash without --authorized
       expect(check.stdout.trim().split('\n'), check.stderr).toEqual(['active', 'sentinel']);
     } finally {
       await run('bash', [gatewayCommand, 'down', '--name', name], { timeoutMs: 60_000 });
+      await rm(instanceDir(name), { recursive: true, force: true });
     }
   });
 });
