@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 
 /** Bump when the way the booted snapshot is made changes. */
-export const BOOTED_SNAPSHOT_FORMAT = '2';
+export const BOOTED_SNAPSHOT_FORMAT = '3';
 
 export interface BootedSnapshotIdentity {
   /** The gateway image's input hash (build.json `key`: device-scripts, test/gateway files, kernel, base). */

@@ -76,6 +76,11 @@ export interface BootedSnapshot {
   identity: BootedSnapshotIdentity;
   /** Seconds the boot to SSH took when the snapshot was made; null when it was cached. */
   bootSeconds: number | null;
+  /**
+   * The serial console of the image's first boot, from power-on to the save: U-Boot, the boot
+   * script, the kernel, first-boot. Tests about that boot read it here (test/vm/gateway).
+   */
+  firstBootSerialLog: string;
 }
 
 const machineDefinition = gatewayCommand;
@@ -107,13 +112,7 @@ export async function bootedSnapshot(build: GatewayBuild): Promise<BootedSnapsho
     // Whatever the directory is called, a snapshot of another image or machine is never resumed.
     const stale = staleReason(saved.identity, identity);
     if (stale !== null) throw new Error(`booted snapshot ${dir} was made for another gateway: ${stale}`);
-    return {
-      dir,
-      disk: join(dir, 'disk.img'),
-      state: join(dir, 'machine.state'),
-      identity,
-      bootSeconds: null,
-    };
+    return snapshotIn(dir, identity, null);
   };
   const found = await cached();
   if (found) return found;
@@ -151,6 +150,7 @@ async function makeBootedSnapshot(dir: string, identity: BootedSnapshotIdentity)
   await gatewayDown(name);
   await runOk('mv', [join(from, 'disk.img'), join(tmp, 'disk.img')]);
   for (const f of ['host_keys', 'id_ed25519', 'id_ed25519.pub']) await copyFile(join(from, f), join(tmp, f));
+  await copyFile(join(from, 'serial.log'), join(tmp, firstBootSerialLog));
   await writeFile(
     join(tmp, 'snapshot.json'),
     `${JSON.stringify({ identity, bootSeconds, savedAt: new Date().toISOString() }, null, 2)}\n`,
@@ -159,7 +159,24 @@ async function makeBootedSnapshot(dir: string, identity: BootedSnapshotIdentity)
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
   await rm(from, { recursive: true, force: true });
-  return { dir, disk: join(dir, 'disk.img'), state: join(dir, 'machine.state'), identity, bootSeconds };
+  return snapshotIn(dir, identity, bootSeconds);
+}
+
+const firstBootSerialLog = 'first-boot-serial.log';
+
+function snapshotIn(
+  dir: string,
+  identity: BootedSnapshotIdentity,
+  bootSeconds: number | null,
+): BootedSnapshot {
+  return {
+    dir,
+    disk: join(dir, 'disk.img'),
+    state: join(dir, 'machine.state'),
+    identity,
+    bootSeconds,
+    firstBootSerialLog: join(dir, firstBootSerialLog),
+  };
 }
 
 export async function waitFor(

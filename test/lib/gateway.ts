@@ -155,6 +155,14 @@ function instanceDir(name: string, env: NodeJS.ProcessEnv | undefined): string {
   return join(state, name);
 }
 
+// eslint-disable-next-line no-control-regex -- systemd's colour and cursor codes on the console
+const CONSOLE_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+/** A gateway's serial log as text to match: without systemd's colour and cursor codes and CRs. */
+export function withoutEscapes(text: string): string {
+  return text.replace(CONSOLE_ESCAPE, '').replace(/\r/g, '');
+}
+
 export function qmp(socket: string, command: string, args?: Record<string, unknown>): Promise<unknown> {
   const argv = [qmpCommand, socket, command];
   if (args) argv.push(JSON.stringify(args));

@@ -2,7 +2,10 @@
 // booted by Debian's qemu_arm64 U-Boot through our boot.scr, first boot through systemd-repart
 // and first-boot, status over SSH and over the serial console, a real DHCP client on the LAN,
 // and a second boot; last, a boot whose firewall cannot load (fail-closed). One gateway is shared
-// by the whole file (boots are the expensive part).
+// by the whole file (boots are the expensive part). Its first boot is the booted snapshot's
+// (test/lib/e2e-gateway.ts): the image flashed with keys and booted the first time, which the
+// snapshot saves with that boot's serial console; this file resumes a copy and checks what that
+// boot did. Its other boots are its own. A first boot without keys: first-boot-without-keys.test.ts.
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -11,16 +14,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayStatus, LinkStatus } from '../../../src/core/status/schema.js';
 import { repoRoot, run, runOk } from '../../lib/exec.js';
-import { buildGateway, gatewayCommand, startGateway } from '../../lib/gateway.js';
+import { buildGateway, gatewayCommand, withoutEscapes } from '../../lib/gateway.js';
 import type { Gateway, GatewayBuild, GatewayState } from '../../lib/gateway.js';
 import { readBootFile, setBootFile } from '../../lib/boot-vm.js';
 import { scanForCredentials } from '../../lib/gateway-credentials.js';
 import { GUEST_HOST_ADDRESS } from '../../lib/e2e-server.js';
-import { instanceDir } from '../../lib/e2e-gateway.js';
+import { bootedSnapshot, startE2eGateway } from '../../lib/e2e-gateway.js';
+import type { E2eGateway } from '../../lib/e2e-gateway.js';
 
 let build: GatewayBuild & { dir: string };
-let buildSeconds: number;
+let e2e: E2eGateway;
 let gateway: Gateway;
+/** The serial console of the image's first boot (the booted snapshot's), power-on to settled. */
+let firstBootLog: string;
 
 function link(status: GatewayStatus, name: string): LinkStatus | undefined {
   return status.links?.find((l) => l.name === name);
@@ -62,25 +68,27 @@ const statusOverSsh = (): Promise<GatewayStatus> => rk64Status(`gateway-${gatewa
 beforeAll(async () => {
   const started = Date.now();
   build = await buildGateway();
-  buildSeconds = (Date.now() - started) / 1000;
-  gateway = await startGateway();
+  const snapshot = await bootedSnapshot(build);
+  firstBootLog = await readFile(snapshot.firstBootSerialLog, 'utf8');
+  const waited = (Date.now() - started) / 1000;
+  e2e = await startE2eGateway(snapshot, 'gateway');
+  gateway = e2e.gateway;
   console.log(
-    `gateway: build ${buildSeconds.toFixed(0)} s (base ${build.baseSeconds} s, image ${build.imageSeconds} s when built), ` +
-      `boot-to-SSH ${(gateway.state.bootToSshMs / 1000).toFixed(1)} s (first boot)`,
+    `gateway: image and booted snapshot ready after ${waited.toFixed(0)} s (base ${build.baseSeconds} s, image ${build.imageSeconds} s when built; ` +
+      `first boot to SSH ${snapshot.bootSeconds === null ? 'cached' : `${snapshot.bootSeconds} s`}), ` +
+      `restore to SSH ${(gateway.state.bootToSshMs / 1000).toFixed(1)} s`,
   );
 });
 
 afterAll(async () => {
-  await gateway?.stop();
   // Its disk (160 MB) would stay in the cache after every run.
-  if (gateway) await rm(instanceDir(gateway.name), { recursive: true, force: true });
+  await e2e?.stop();
 });
 
 describe('test gateway', () => {
   it('boots slot A through U-Boot and boot.scr, read-only squashfs root, first boot partitions the disk', async () => {
-    const log = await gateway.serialLog();
-    expect(log).toContain('U-Boot');
-    expect(log).toMatch(/rk64: booting slot A from virtio 0/);
+    expect(firstBootLog).toContain('U-Boot');
+    expect(firstBootLog).toMatch(/rk64: booting slot A from virtio 0/);
     const cmdline = (await gateway.sshOk('cat /proc/cmdline')).stdout;
     expect(cmdline).toContain('root=PARTLABEL=rootfs-a');
     expect(cmdline).toContain('rauc.slot=A');
@@ -544,7 +552,7 @@ describe('test gateway: first contact (keys from flash, least-privileged operato
     expect(bootA.stdout.split('\n')).not.toContain('provisioning');
     // first-boot writes to the console too (StandardError=journal+console); the journal is
     // volatile and earlier tests of this file reboot the gateway, so the serial log is the record.
-    expect(await gateway.serialLog()).toMatch(/first-boot: erased the provisioning copy/);
+    expect(firstBootLog).toMatch(/first-boot: erased the provisioning copy/);
   });
 
   it('the operator runs the console: status and actions through sudo -n, as the profile `gateway up` wrote (user operator)', async () => {
@@ -698,10 +706,6 @@ async function dhcpLease(state: GatewayState, seconds: number): Promise<string |
   }
 }
 
-// eslint-disable-next-line no-control-regex -- systemd's colour and cursor codes on the console
-const CONSOLE_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
-const withoutEscapes = (text: string): string => text.replace(CONSOLE_ESCAPE, '').replace(/\r/g, '');
-
 // Last in the file: the final boot leaves the gateway without SSH.
 describe('test gateway: the firewall fails closed (device-scripts/systemd/*.service.d/rk64-firewall.conf)', () => {
   it('re-applying the firewall (systemctl restart rk64-firewall.service) restarts neither sshd nor networkd', async () => {
@@ -790,88 +794,6 @@ describe('test gateway: the firewall fails closed (device-scripts/systemd/*.serv
       expect(log).toMatch(/Failed to start .*Network Configuration/);
     } finally {
       await rm(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe('test gateway: a first boot without any key (flash without --authorized-keys)', () => {
-  it('warns on the serial console and writes no sentinel: keys put on boot-a later (flash --provision-only) are imported at the next boot', async () => {
-    // The shared gateway is done; this one is a cheap instance of its own (same image, no keys).
-    await gateway.stop();
-    const name = `${gateway.name}-nokeys`;
-    const gatewayUp = (extra: string[]) =>
-      run('bash', [gatewayCommand, 'up', '--name', name, '--json', '--isolated', ...extra], {
-        timeoutMs: 900_000,
-      });
-    try {
-      const first = await gatewayUp(['--fresh', '--no-keys']);
-      expect(first.code, first.stderr).toBe(0);
-      const state = JSON.parse(first.stdout) as GatewayState;
-      // host keys are printed after sshd started; first-boot ran before sshd
-      const log = withoutEscapes(await readFile(state.serialLog, 'utf8'));
-      expect(log).toMatch(/first-boot: NO SSH KEY: nobody can log in over SSH/);
-      expect(log).toMatch(/first-boot: .*setenv _RUT_OH_ 1; boot/);
-      const refused = await run(
-        'ssh',
-        [
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          `UserKnownHostsFile=${state.knownHosts}`,
-          '-o',
-          'IdentitiesOnly=yes',
-          '-i',
-          state.identity,
-          '-p',
-          String(state.sshPort),
-          'operator@127.0.0.1',
-          'true',
-        ],
-        { timeoutMs: 60_000 },
-      );
-      expect(refused.code).toBe(255);
-      await runOk('bash', [gatewayCommand, 'down', '--name', name], { timeoutMs: 60_000 });
-      // The same disk, keys added on boot-a only: the next boot's first-boot imports them, which
-      // it can only do if the first boot left no sentinel.
-      const provisioned = await run('bash', [
-        join(repoRoot, 'device-scripts/provision/flash'),
-        '--provision-only',
-        '--authorized-keys',
-        `${state.identity}.pub`,
-        '--user',
-        state.testUser,
-        state.disk,
-      ]);
-      expect(provisioned.code, provisioned.stderr).toBe(0);
-      const second = await gatewayUp([]);
-      expect(second.code, second.stderr).toBe(0);
-      const again = JSON.parse(second.stdout) as GatewayState;
-      const check = await run(
-        'ssh',
-        [
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          `UserKnownHostsFile=${again.knownHosts}`,
-          '-o',
-          'IdentitiesOnly=yes',
-          '-i',
-          again.identity,
-          '-p',
-          String(again.sshPort),
-          `${again.testUser}@127.0.0.1`,
-          'systemctl is-active first-boot.service; test -e /data/.completed_first_boot && echo sentinel',
-        ],
-        { timeoutMs: 120_000 },
-      );
-      expect(check.stdout.trim().split('\n'), check.stderr).toEqual(['active', 'sentinel']);
-    } finally {
-      await run('bash', [gatewayCommand, 'down', '--name', name], { timeoutMs: 60_000 });
-      await rm(instanceDir(name), { recursive: true, force: true });
     }
   });
 });
