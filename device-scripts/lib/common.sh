@@ -13,7 +13,7 @@
 : "${RK64_CONFIG_DIR:=$RK64_DATA/config}"
 : "${RK64_RUN_DIR:=/run/rk64}"
 : "${RK64_SYSCONFDIR:=/etc}"
-: "${RK64_PROG:=$(basename "$0")}"
+: "${RK64_PROG:=${0##*/}}"
 : "${JQ:=jq}"
 
 log() { printf '%s: %s\n' "$RK64_PROG" "$*" >&2; }
@@ -127,14 +127,22 @@ rauc_failure_reason() {
 # [system] section of its system.conf: $RK64_RAUC_CONF, else $RK64_SYSCONFDIR/rauc/system.conf);
 # prints nothing when the file or the key is missing.
 rauc_boot_attempts() {
-  local conf=${RK64_RAUC_CONF:-$RK64_SYSCONFDIR/rauc/system.conf}
+  local conf=${RK64_RAUC_CONF:-$RK64_SYSCONFDIR/rauc/system.conf} line value found='' in_system=0
   [[ -r $conf ]] || return 0
-  awk '/^[[:space:]]*\[/ { sys = ($0 ~ /^[[:space:]]*\[system\][[:space:]]*$/); next }
-    sys && /^[[:space:]]*boot-attempts[[:space:]]*=/ {
-      v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); sub(/[[:space:]]*$/, "", v)
-      if (v ~ /^[0-9][0-9]?[0-9]?[0-9]?$/) found = v + 0
-    }
-    END { if (found != "") print found }' "$conf"
+  # Read by bash itself: the console's status read runs this, and a program start is what costs
+  # on the gateway's CPU.
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line =~ ^[[:space:]]*\[ ]]; then
+      in_system=0
+      [[ $line =~ ^[[:space:]]*\[system\][[:space:]]*$ ]] && in_system=1
+      continue
+    fi
+    ((in_system)) && [[ $line =~ ^[[:space:]]*boot-attempts[[:space:]]*=[[:space:]]*(.*)$ ]] || continue
+    value=${BASH_REMATCH[1]}
+    value=${value%"${value##*[![:space:]]}"}
+    [[ $value =~ ^[0-9]{1,4}$ ]] && found=$((10#$value))
+  done <"$conf"
+  [[ -z $found ]] || printf '%s\n' "$found"
 }
 
 # ---- Versions ----------------------------------------------------------------------------------
@@ -308,12 +316,22 @@ wan_interface() {
     printf '%s\n' "$RK64_WAN_IF"
     return
   fi
-  local name
-  name=$(sed -n 's/^[[:space:]]*Name[[:space:]]*=[[:space:]]*\([A-Za-z0-9_.-]\{1,15\}\)[[:space:]]*$/\1/p' "$RK64_WAN_NETWORK" 2>/dev/null | head -n 1)
-  [[ -n $name ]] || return 1
-  printf '%s\n' "$name"
+  local line
+  [[ -r $RK64_WAN_NETWORK ]] || return 1
+  # The first Name= line with an interface name; read by bash itself (see rauc_boot_attempts).
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line =~ ^[[:space:]]*Name[[:space:]]*=[[:space:]]*([A-Za-z0-9_.-]{1,15})[[:space:]]*$ ]]; then
+      printf '%s\n' "${BASH_REMATCH[1]}"
+      return 0
+    fi
+  done <"$RK64_WAN_NETWORK"
+  return 1
 }
 
 # ---- Lifecycle journal (lib/lifecycle.sh) ------------------------------------------------------
+# Its directory without dirname: every device script sources this file, and a program start is
+# what costs on the gateway's CPU.
+RK64_LIB_DIR=.
+[[ ${BASH_SOURCE[0]} != */* ]] || RK64_LIB_DIR=${BASH_SOURCE[0]%/*}
 # shellcheck source=lifecycle.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lifecycle.sh"
+. "$RK64_LIB_DIR/lifecycle.sh"

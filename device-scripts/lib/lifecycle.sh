@@ -23,8 +23,10 @@ current_boot_id() {
 }
 
 journal_append_line() { # journal_append_line LINE
-  local line=$1 size
-  mkdir -p "$(dirname "$RK64_JOURNAL")" || return 1
+  local line=$1 size dir=.
+  # dirname's answer without starting it (every event of every boot comes through here).
+  [[ $RK64_JOURNAL != */* ]] || { dir=${RK64_JOURNAL%/*}; dir=${dir:-/}; }
+  mkdir -p "$dir" || return 1
   (
     flock -w 10 9 || exit 1
     size=$(stat -c %s "$RK64_JOURNAL" 2>/dev/null || echo 0)
@@ -36,7 +38,7 @@ journal_append_line() { # journal_append_line LINE
     printf '%s\n' "$line" >>"$RK64_JOURNAL"
     # On disk before we go on: the boot that records itself may be the one the watchdog resets
     # a moment later, and f2fs keeps unsynced data in memory until its next checkpoint.
-    sync -- "$RK64_JOURNAL" "$(dirname "$RK64_JOURNAL")" || printf 'lifecycle journal: could not sync %s\n' "$RK64_JOURNAL" >&2
+    sync -- "$RK64_JOURNAL" "$dir" || printf 'lifecycle journal: could not sync %s\n' "$RK64_JOURNAL" >&2
   ) 9>>"$RK64_JOURNAL.lock"
 }
 
