@@ -1,7 +1,7 @@
 // Fills the vm layer's cache before the vm layer starts: the test gateway's image, the booted
-// snapshot every e2e scenario restores (a first boot, a second boot, saved), and the bundle
-// variants. scripts/test runs it, bundled by esbuild, at low priority while the unit and
-// integration layers run; on a cold machine these builds otherwise held both VM lanes for about
+// snapshot every e2e scenario restores (the image's first boot, settled and saved), and the bundle
+// variants. scripts/test runs it, bundled by esbuild, beside the unit and integration layers (at
+// their priority: see there); on a cold machine these builds otherwise held both VM lanes for about
 // eight minutes, one lane waiting on the other's lock. Each artifact is built under its own lock
 // and cached by the hash of its inputs, so a vm file that needs one meanwhile waits for it
 // instead of building it twice, and a failure here is retried (and reported) by the vm file.
