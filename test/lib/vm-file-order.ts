@@ -12,24 +12,22 @@ import { BaseSequencer } from 'vitest/node';
 import type { TestSpecification } from 'vitest/node';
 
 /**
- * Seconds each vm file took in the cold clean-clone run of commit 432370e (two files at a time;
- * rollback includes about 420 s of waiting for the booted snapshot and the bundle variants;
- * docs/benchmarks.md). gateway.test.ts and first-boot-without-keys.test.ts were one file then
- * (942 s): their entries are that run's parts, less the first boot the booted snapshot now makes
- * for gateway.test.ts. Only the order matters; a new file without an entry starts first, as in
- * vitest's own order, and then gets its entry here.
+ * Seconds each vm file took in the cold clean-clone run of commit 1ad7a7d (two files at a time;
+ * gateway.test.ts includes 168 s of waiting for the booted snapshot and first-boot-without-keys
+ * 79 s for the image; docs/benchmarks.md). Only the order matters; a new file without an entry
+ * starts first, as in vitest's own order, and then gets its entry here.
  */
 export const vmFileSeconds: Readonly<Record<string, number>> = {
-  'test/vm/e2e/rollback.test.ts': 1522,
-  'test/vm/e2e/power-loss.test.ts': 770,
-  'test/vm/gateway/gateway.test.ts': 470,
-  'test/vm/e2e/console.test.ts': 446,
-  'test/vm/gateway/vpn.test.ts': 316,
-  'test/vm/e2e/update-confirm.test.ts': 240,
-  'test/vm/e2e/bad-bundles.test.ts': 225,
-  'test/vm/gateway/first-boot-without-keys.test.ts': 177,
-  'test/vm/boot/ab-boot.test.ts': 70,
-  'test/vm/console-break-glass.test.ts': 10,
+  'test/vm/e2e/rollback.test.ts': 1063,
+  'test/vm/e2e/power-loss.test.ts': 662,
+  'test/vm/gateway/gateway.test.ts': 642,
+  'test/vm/e2e/console.test.ts': 477,
+  'test/vm/gateway/first-boot-without-keys.test.ts': 340,
+  'test/vm/gateway/vpn.test.ts': 302,
+  'test/vm/e2e/update-confirm.test.ts': 249,
+  'test/vm/e2e/bad-bundles.test.ts': 183,
+  'test/vm/boot/ab-boot.test.ts': 78,
+  'test/vm/console-break-glass.test.ts': 15,
 };
 
 /**
