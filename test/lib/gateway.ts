@@ -169,14 +169,12 @@ export function qmp(socket: string, command: string, args?: Record<string, unkno
   return runOk('python3', argv, { timeoutMs: 60_000 }).then((r) => JSON.parse(r.stdout) as unknown);
 }
 
-/** Build if needed, boot a gateway and wait until SSH answers with the provisioned key. */
-export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
-  const name = options.name ?? `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const env = options.env;
-  let state = await up(name, options.restore === undefined && (options.fresh ?? true), env, options.restore);
-  const gatewayEnv = { ...process.env, ...env };
-
-  const sshArgs = (): string[] => [
+/**
+ * ssh's arguments for a fresh login to a gateway `up` started: its known host key, its key only,
+ * no agent or prompt; `user` defaults to the test account. The command goes after them.
+ */
+export function sshArgsFor(state: GatewayState, user: string = state.testUser): string[] {
+  return [
     '-o',
     'BatchMode=yes',
     '-o',
@@ -193,8 +191,18 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     state.identity,
     '-p',
     String(state.sshPort),
-    `${state.testUser}@127.0.0.1`,
+    `${user}@127.0.0.1`,
   ];
+}
+
+/** Build if needed, boot a gateway and wait until SSH answers with the provisioned key. */
+export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
+  const name = options.name ?? `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const env = options.env;
+  let state = await up(name, options.restore === undefined && (options.fresh ?? true), env, options.restore);
+  const gatewayEnv = { ...process.env, ...env };
+
+  const sshArgs = (): string[] => sshArgsFor(state);
 
   // The harness's own commands (ssh/sshOk, and the boot probes built on them) share one SSH
   // connection per gateway boot. A fresh login costs the emulated gateway about 1.3 s of CPU

@@ -7,7 +7,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, run, runOk } from '../../lib/exec.js';
-import { buildGateway, gatewayCommand, withoutEscapes } from '../../lib/gateway.js';
+import { buildGateway, gatewayCommand, sshArgsFor, withoutEscapes } from '../../lib/gateway.js';
 import type { GatewayState } from '../../lib/gateway.js';
 import { instanceDir } from '../../lib/e2e-gateway.js';
 
@@ -34,26 +34,7 @@ describe('test gateway: a first boot without any key (flash without --authorized
       const log = withoutEscapes(await readFile(state.serialLog, 'utf8'));
       expect(log).toMatch(/first-boot: NO SSH KEY: nobody can log in over SSH/);
       expect(log).toMatch(/first-boot: .*setenv _RUT_OH_ 1; boot/);
-      const refused = await run(
-        'ssh',
-        [
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          `UserKnownHostsFile=${state.knownHosts}`,
-          '-o',
-          'IdentitiesOnly=yes',
-          '-i',
-          state.identity,
-          '-p',
-          String(state.sshPort),
-          'operator@127.0.0.1',
-          'true',
-        ],
-        { timeoutMs: 60_000 },
-      );
+      const refused = await run('ssh', [...sshArgsFor(state, 'operator'), 'true'], { timeoutMs: 60_000 });
       expect(refused.code).toBe(255);
       await runOk('bash', [gatewayCommand, 'down', '--name', name], { timeoutMs: 60_000 });
       // The same disk, keys added on boot-a only: the next boot's first-boot imports them, which
@@ -74,19 +55,7 @@ describe('test gateway: a first boot without any key (flash without --authorized
       const check = await run(
         'ssh',
         [
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          `UserKnownHostsFile=${again.knownHosts}`,
-          '-o',
-          'IdentitiesOnly=yes',
-          '-i',
-          again.identity,
-          '-p',
-          String(again.sshPort),
-          `${again.testUser}@127.0.0.1`,
+          ...sshArgsFor(again),
           'systemctl is-active first-boot.service; test -e /data/.completed_first_boot && echo sentinel',
         ],
         { timeoutMs: 120_000 },
