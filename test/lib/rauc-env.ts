@@ -43,7 +43,11 @@ export interface RaucSlotJson {
   bootname: string | null;
   state: string;
   boot_status: string | null;
-  slot_status?: { bundle?: { version?: string | null }; installed?: { timestamp?: string } };
+  slot_status?: {
+    bundle?: { version?: string | null };
+    installed?: { timestamp?: string };
+    checksum?: { sha256?: string };
+  };
 }
 export interface RaucStatusJson {
   booted: string;
@@ -68,10 +72,14 @@ const DBUS_CONFIG = (
 </busconfig>
 `;
 
-/** The shipped system.conf with only the test's paths rewritten (slots, data, mounts, keyring, formats). */
+/**
+ * The shipped system.conf with only the test's paths rewritten (slots, data, mounts, keyring,
+ * formats); its install handlers are the repository's own, as device-scripts/install puts them.
+ */
 function testSystemConf(dir: string, pki: string): string {
   const shipped = readFileSync(`${deviceScripts}/rauc/system.conf`, 'utf8');
   return shipped
+    .replaceAll('@libexecdir@', `${deviceScripts}/rootfs`)
     .replaceAll('/dev/disk/by-partlabel/', `${dir}/slots/`)
     .replace(/^bundle-formats=.*$/m, 'bundle-formats=plain') // no device-mapper on the host
     .replace(/^data-directory=.*$/m, `data-directory=${dir}/data/rauc`)

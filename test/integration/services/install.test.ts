@@ -106,7 +106,7 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
     expect(files.some((f) => /build-bundle|make-dev-ca|make-squashfs|build-image/.test(f))).toBe(false);
   });
 
-  it('substitutes @bindir@, @libexecdir@, @sysconfdir@ in units and drop-ins', () => {
+  it('substitutes @bindir@, @libexecdir@, @sysconfdir@ in units, drop-ins and RAUC’s system.conf', () => {
     for (const unit of filesUnder(join(root, 'usr/lib/systemd/system'))) {
       const text = readFileSync(join(root, 'usr/lib/systemd/system', unit), 'utf8');
       expect(text, unit).not.toMatch(/@[a-z]+@/);
@@ -124,6 +124,12 @@ describe('install (test gateway layout: P=/usr, E=/etc)', () => {
     expect(readFileSync(join(root, 'usr/lib/systemd/system/os-verification.service'), 'utf8')).toContain(
       'ExecStart=/usr/lib/rk64/os-verification',
     );
+    // RAUC runs its handlers by absolute path: the installed programs, executable.
+    const raucConf = readFileSync(join(root, 'etc/rauc/system.conf'), 'utf8');
+    expect(raucConf).not.toMatch(/@[a-z]+@/);
+    const handlers = [...raucConf.matchAll(/^(pre|post)-install=(.*)$/gm)].map((m) => m[2] ?? '');
+    expect(handlers).toEqual(['/usr/lib/rk64/rauc-pre-install', '/usr/lib/rk64/rauc-post-install']);
+    for (const handler of handlers) expect(statSync(join(root, handler)).mode & 0o777).toBe(0o755);
   });
 
   it('keeps programs executable and configuration read-only', () => {
