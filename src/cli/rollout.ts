@@ -52,9 +52,14 @@ export const ROLLOUT_EXIT: Record<RolloutOutcome, number> = {
   interrupted: ExitCode.interrupted,
 };
 
+/**
+ * How often a rebooted gateway is asked for its status while it is verified: each ask is an SSH
+ * login and a whole rk64-status on a gateway that is booting and running its health check.
+ */
+export const ROLLOUT_POLL_MS = 10_000;
+
 /** What a gateway goes through, for the plan. */
-const STEPS =
-  'upload the bundle, rk64-action install, rk64-action reboot, then wait until the slot with the new version is good and the health check stays passed for the soak time';
+const STEPS = `upload the bundle, rk64-action install, rk64-action reboot, then wait (asking every ${ROLLOUT_POLL_MS / 1000} s) until the slot with the new version is good and the health check stays passed for the soak time`;
 
 export function planText(state: RolloutState, path: string): string {
   const lines = [
@@ -175,7 +180,7 @@ export async function rolloutCommand(
       signal: abort.signal,
       parallel: request.parallel,
       bootTimeoutMs: request.bootTimeoutS * 1000,
-      pollMs: 3000,
+      pollMs: ROLLOUT_POLL_MS,
       ...(io.env.RK64_UPLOAD_DIR ? { uploadDir: io.env.RK64_UPLOAD_DIR } : {}),
     });
     if (!request.json) io.stdout.write(report(last, outcome));

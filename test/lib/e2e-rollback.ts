@@ -7,9 +7,10 @@ import type { UpdateServer } from './e2e-server.js';
 import type { Bundle } from './e2e-variants.js';
 
 export interface RollbackRun {
-  install: { code: number | null; events: InstallEvent[]; stderr: string };
-  /** The boot state right after the install (before the reboot). */
-  envAfterInstall: Record<string, string>;
+  /** rk64-action install's events and exit (null when a rollout installed it: its events are its own). */
+  install: { code: number | null; events: InstallEvent[]; stderr: string } | null;
+  /** The boot state right after the install, before the reboot (null when a rollout rebooted at once). */
+  envAfterInstall: Record<string, string> | null;
   /** Every U-Boot attempt from the reboot until slot A answered SSH. */
   attempts: TimedAttempt[];
   rebootAt: number;
@@ -22,15 +23,15 @@ export interface RollbackRun {
   serial: string;
 }
 
-export async function installAndRollBack(
+/** Puts the bundle at `url` on the gateway and reboots it into the new slot. */
+export type RollbackStart = (
   gw: E2eGateway,
-  server: UpdateServer,
-  bundle: Bundle,
-  timeoutMs: number,
-): Promise<RollbackRun> {
-  server.serveFile(`${bundle.name}.raucb`, bundle.path);
-  await gw.sshOk(server.gatewaySetup()); // rk64-action fetches https only, with the pinned CA
-  const install = await gw.install(server.guestUrl(`${bundle.name}.raucb`));
+  url: string,
+) => Promise<Pick<RollbackRun, 'install' | 'envAfterInstall' | 'rebootAt'>>;
+
+/** The console's device end by hand: `rk64-action install URL`, then `rk64-action reboot`. */
+export const installThenReboot: RollbackStart = async (gw, url) => {
+  const install = await gw.install(url);
   if (install.code !== 0) {
     // What the worker said on its way out, and the state it left: the result line alone may only
     // say that it stopped.
@@ -42,18 +43,32 @@ export async function installAndRollBack(
       .then((r) => `${r.stdout}${r.stderr}`)
       .catch((error: unknown) => `(could not read the journal: ${String(error)})`);
     throw new Error(
-      `rk64-action install of ${bundle.name} failed (${install.code}): ${JSON.stringify(install.events)} ${install.stderr}\n` +
+      `rk64-action install of ${url} failed (${install.code}): ${JSON.stringify(install.events)} ${install.stderr}\n` +
         `gateway:\n${why}`,
     );
   }
   const envAfterInstall = await gw.bootEnv();
+  const rebootAt = Date.now();
+  await gw.sshOk('rk64-action reboot');
+  return { install, envAfterInstall, rebootAt };
+};
+
+export async function installAndRollBack(
+  gw: E2eGateway,
+  server: UpdateServer,
+  bundle: Bundle,
+  timeoutMs: number,
+  start: RollbackStart = installThenReboot,
+): Promise<RollbackRun> {
+  server.serveFile(`${bundle.name}.raucb`, bundle.path);
+  await gw.sshOk(server.gatewaySetup()); // rk64-action fetches https only, with the pinned CA
   const bootId = await gw.bootId();
   const serialStart = (await gw.serial()).length;
   const watch = await gw.watchAttempts();
-  const rebootAt = Date.now();
-  await gw.sshOk('rk64-action reboot');
+  let started: Awaited<ReturnType<RollbackStart>>;
   let backOnA: number;
   try {
+    started = await start(gw, server.guestUrl(`${bundle.name}.raucb`));
     await gw.waitForSlot('A', bootId, timeoutMs, (serial) => slotBCommitted(serial.slice(serialStart)));
     backOnA = Date.now();
   } finally {
@@ -62,10 +77,8 @@ export async function installAndRollBack(
   const attempts = await watch.stop();
   const health = await gw.waitForHealth(300_000);
   return {
-    install,
-    envAfterInstall,
+    ...started,
     attempts,
-    rebootAt,
     backOnA,
     health,
     status: await gw.status(),

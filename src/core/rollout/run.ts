@@ -143,6 +143,8 @@ export async function runRollout(initial: RolloutState, deps: RolloutDeps): Prom
       return;
     }
     try {
+      // A gateway found good on the version already says so once, with the reason.
+      let verifyingSaid = false;
       if (phase !== 'verifying' && phase !== 'rebooting') {
         let transport: Transport;
         try {
@@ -155,6 +157,7 @@ export async function runRollout(initial: RolloutState, deps: RolloutDeps): Prom
           const before = await deps.fetchStatus(transport);
           if (state.version !== null && updateVerdict(before, state.version).kind === 'good') {
             await set(gateway, 'verifying', `already runs ${state.version}`);
+            verifyingSaid = true;
           } else {
             await set(gateway, 'uploading');
             const sent = audited(gateway, transport);
@@ -197,7 +200,7 @@ export async function runRollout(initial: RolloutState, deps: RolloutDeps): Prom
           await transport.close().catch(() => undefined);
         }
       }
-      await set(gateway, 'verifying', state.gateways[gateway]?.reason ?? null);
+      if (!verifyingSaid) await set(gateway, 'verifying');
       await verify(gateway);
       await set(gateway, 'good');
     } catch (error) {

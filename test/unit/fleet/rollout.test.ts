@@ -257,4 +257,29 @@ describe('runner', () => {
     expect(new Set(connections)).toEqual(new Set(['gw1']));
     expect(events.at(-1)).toMatchObject({ event: 'done', outcome: 'stopped' });
   });
+
+  it('a gateway already good on the version is verified, not installed: one verifying event with the reason, then good', async () => {
+    const version = '2026.12.0';
+    const done = () =>
+      new FakeTransport('ssh', 'ssh://root@gw1:22').status(() => onB(version, 'good', 'passed'));
+    const events: RolloutEvent[] = [];
+    const outcome = await runRollout(stateOf([['gw1']], { version }), {
+      // Two connections: the look before installing, then the verification; neither sends a command.
+      connect: () => Promise.resolve(done()),
+      fetchStatus: statusOf,
+      save: () => Promise.resolve(),
+      emit: (e) => events.push(e),
+      audit: { log: null, operator: 'op' },
+      signal: new AbortController().signal,
+      parallel: 4,
+      bootTimeoutMs: 60_000,
+      pollMs: 0,
+      sleep: () => Promise.resolve(),
+    });
+    expect(outcome).toBe('done');
+    expect(events.filter((e) => e.event === 'gateway')).toEqual([
+      { event: 'gateway', gateway: 'gw1', phase: 'verifying', reason: `already runs ${version}` },
+      { event: 'gateway', gateway: 'gw1', phase: 'good', reason: null },
+    ]);
+  });
 });

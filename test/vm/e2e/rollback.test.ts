@@ -7,13 +7,23 @@
 //              booti refuses it and the boot script resets the board; B's attempts are spent at
 //              U-Boot speed (Linux never starts on B)
 //   health     (2b) the root boots but fails the health check: dnsmasq is masked, so
-//              os-verification's check fails and it reboots the uncommitted slot
+//              os-verification's check fails and it reboots the uncommitted slot. This one is
+//              installed and rebooted by `rk64 rollout` (the built CLI) with this gateway as the
+//              canary of a fleet of two: the rollout must stop on the canary's failure and leave
+//              the second gateway (a loopback gateway running the real device scripts) untouched
 //   watchdog   (3) the system hangs after boot: PID 1 is frozen (test/vm/e2e/variants/hang-pid1),
 //              systemd stops feeding the i6300esb and nothing in Linux reboots: the watchdog does
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordMeasurement } from '../../lib/e2e-measure.js';
+import { ExitCode } from '../../../src/core/errors.js';
+import { ensureBuilt } from '../../lib/cli.js';
+import { startLoopbackGateway } from '../../lib/console-gateway.js';
 import { expectedAttempts, installAndRollBack } from '../../lib/e2e-rollback.js';
-import type { RollbackRun } from '../../lib/e2e-rollback.js';
+import type { RollbackRun, RollbackStart } from '../../lib/e2e-rollback.js';
+import { auditEntries, loopbackMember, startRollout, vmMember, writeFleet } from '../../lib/e2e-rollout.js';
+import type { RolloutRun } from '../../lib/e2e-rollout.js';
 import { startScenario } from '../../lib/e2e-scenario.js';
 import type { Scenario } from '../../lib/e2e-scenario.js';
 import { gatewayHistory, rk64Why, sinceLastInstall } from '../../lib/lifecycle.js';
@@ -23,6 +33,7 @@ let s: Scenario;
 
 beforeAll(async () => {
   s = await startScenario('rollback', 'rollback');
+  await ensureBuilt();
 });
 
 afterAll(async () => {
@@ -31,8 +42,10 @@ afterAll(async () => {
 
 /** What every rollback ends in: A booted and confirmed again, B bad, B's attempts used up. */
 function expectBackOnA(run: RollbackRun): void {
-  expect(run.install.events.at(-1)).toMatchObject({ event: 'result', ok: true });
-  expect(run.envAfterInstall).toMatchObject({ BOOT_ORDER: 'B A', BOOT_B_LEFT: '3' });
+  // Read between the install and the reboot when rk64-action ran by hand (a rollout reboots at once).
+  if (run.install !== null) expect(run.install.events.at(-1)).toMatchObject({ event: 'result', ok: true });
+  if (run.envAfterInstall !== null)
+    expect(run.envAfterInstall).toMatchObject({ BOOT_ORDER: 'B A', BOOT_B_LEFT: '3' });
   expect(run.attempts.map(({ slot, mode, left }) => ({ slot, mode, left }))).toEqual(expectedAttempts);
   // A was committed before the update: os-verification marks it good again without the window.
   expect(run.health).toBe('skipped');
@@ -98,8 +111,79 @@ describe.sequential('rollback', () => {
     record('rollback: kernel does not boot', run);
   }, 900_000);
 
-  it('root fails the health check: os-verification reboots B three times, the gateway is back on A with B bad', async () => {
-    const run = await installAndRollBack(s.gw, s.server, s.variants.bundles.unhealthy, 1_200_000);
+  it('root fails the health check: os-verification reboots B three times, the gateway is back on A with B bad; the rollout that installed it stopped on it', async () => {
+    const second = await startLoopbackGateway();
+    const canary = vmMember(s.gw);
+    const fleet = writeFleet('site', [canary, loopbackMember('loopback-gateway', second)]);
+    let rollout: RolloutRun | undefined;
+    // The rollout installs and reboots the canary; the rollback is followed as in the other two.
+    const viaRollout: RollbackStart = (_gw, url) =>
+      new Promise((resolve, reject) => {
+        rollout = startRollout(
+          fleet,
+          [
+            url,
+            '--group',
+            'site',
+            '--batches',
+            '1,100%',
+            '--max-failures',
+            '0',
+            '--soak',
+            '1s',
+            '--boot-timeout',
+            '1500',
+            '--apply',
+          ],
+          (event) => {
+            if (event.event === 'gateway' && event.gateway === canary.name && event.phase === 'rebooting')
+              resolve({ install: null, envAfterInstall: null, rebootAt: Date.now() });
+          },
+        );
+        void rollout.done.then((r) =>
+          reject(new Error(`the rollout ended before it rebooted the canary (exit ${r.code}): ${r.stderr}`)),
+        );
+      });
+    let run: RollbackRun;
+    let ended: Awaited<RolloutRun['done']>;
+    let sent: { canary: string[]; second: string[] };
+    let secondState: string[];
+    try {
+      run = await installAndRollBack(s.gw, s.server, s.variants.bundles.unhealthy, 1_200_000, viaRollout);
+      if (rollout === undefined) throw new Error('no rollout was started');
+      ended = await rollout.done;
+      sent = {
+        canary: auditEntries(fleet, canary.name).map((e) => e.command),
+        second: auditEntries(fleet, 'loopback-gateway').map((e) => e.command),
+      };
+      // What rk64-action or an install would have left on the second gateway: nothing.
+      secondState = await readdir(join(second.dir, 'data')).catch(() => []);
+    } finally {
+      rollout?.child.kill('SIGKILL');
+      fleet.remove();
+      await second.stop();
+    }
+    // The rollout judged the canary failed, stopped, and never started the second batch: exit 7,
+    // the second gateway skipped with the reason, not one command sent to it.
+    expect(ended.code, ended.stderr).toBe(ExitCode.rolloutStopped);
+    const canaryEvents = ended.events.filter((e) => e.event === 'gateway' && e.gateway === canary.name);
+    const verdict = canaryEvents.at(-1);
+    expect(verdict).toMatchObject({ phase: 'failed' });
+    expect(verdict && 'reason' in verdict ? verdict.reason : '').toMatch(/slot B \(.*\) (is bad|fell back)/);
+    const stopped = ended.events.find((e) => e.event === 'stopped');
+    expect(stopped && 'reason' in stopped ? stopped.reason : '').toMatch(
+      /^1 gateway\(s\) failed, more than --max-failures allows \(0\)$/,
+    );
+    expect(ended.events.filter((e) => e.event === 'gateway' && e.gateway === 'loopback-gateway')).toEqual([
+      expect.objectContaining({ phase: 'skipped' }),
+    ]);
+    expect(ended.events.at(-1)).toMatchObject({ event: 'done', outcome: 'stopped' });
+    expect(sent.second).toEqual([]);
+    expect(secondState.filter((f) => f !== 'config')).toEqual([]);
+    expect(sent.canary).toEqual([
+      expect.stringMatching(/rk64-action install .*unhealthy\.raucb/),
+      expect.stringMatching(/rk64-action reboot/),
+    ]);
     expectBackOnA(run);
     const boots = perAttempt(run.serial);
     expect(boots).toHaveLength(4);

@@ -2,21 +2,42 @@
 // served over HTTPS from 127.0.0.1 (10.0.2.2 inside QEMU; the gateway pins the server's test CA);
 // the gateway's os-upgrade finds it in the manifest, downloads, installs to slot B and reboots; U-Boot boots B; os-verification checks the
 // gateway and marks B good; the status shows B booted, primary and good, A good, version 2.
+// Then the same bundle goes to a fleet of two gateways with `rk64 rollout` (the built CLI): a
+// second gateway, resumed from the same snapshot, is the canary; the rollout is interrupted (SIGINT,
+// as Ctrl+C) while it verifies the canary, so the second batch never starts; resumed, it finds the
+// first gateway already good on v2 (through os-upgrade) and only verifies it. Both end on B, good.
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootAttempts } from '../../lib/e2e-gateway.js';
+import { ExitCode } from '../../../src/core/errors.js';
+import { ensureBuilt } from '../../lib/cli.js';
+import { bootAttempts, startE2eGateway, type E2eGateway } from '../../lib/e2e-gateway.js';
 import { recordMeasurement, since } from '../../lib/e2e-measure.js';
+import {
+  auditEntries,
+  rolloutState,
+  startRollout,
+  vmMember,
+  writeFleet,
+  type Fleet,
+} from '../../lib/e2e-rollout.js';
 import { startScenario } from '../../lib/e2e-scenario.js';
 import type { Scenario } from '../../lib/e2e-scenario.js';
 import { gatewayHistory, lifecycleSequence, sinceLastInstall } from '../../lib/lifecycle.js';
 
 const title = 'update and confirm';
 let s: Scenario;
+/** The rollout's canary: a second gateway from the same booted snapshot. */
+let canary: E2eGateway | undefined;
+let fleet: Fleet | undefined;
 
 beforeAll(async () => {
   s = await startScenario('update', title);
+  await ensureBuilt();
 });
 
 afterAll(async () => {
+  fleet?.remove();
+  await canary?.stop();
   await s?.stop();
 });
 
@@ -138,4 +159,94 @@ describe(title, () => {
     recordMeasurement(title, 'confirm (SSH on B to marked good)', (confirmed - onB) / 1000);
     recordMeasurement(title, 'apply total (poll to confirmed)', since(started));
   });
+  it('rk64 rollout to two gateways: the canary updated and verified, interrupted before the second batch, resumed: both on B, good', async () => {
+    const started = Date.now();
+    const { gw, server } = s;
+    canary = await startE2eGateway(s.snapshot, 'rollout');
+    await canary.sshOk(server.gatewaySetup());
+    const first = vmMember(canary);
+    const second = vmMember(gw);
+    fleet = writeFleet('site', [first, second]);
+    const url = server.guestUrl('bundles/v2.raucb');
+    const rollout = [url, '--group', 'site', '--batches', '1,100%', '--soak', '10s', '--boot-timeout', '900'];
+
+    // Interrupted while the canary is verified: it finishes, the second batch never starts.
+    let interrupted = false;
+    const onEvent = (event: { event: string; gateway?: string; phase?: string }, child: ChildProcess) => {
+      if (
+        !interrupted &&
+        event.event === 'gateway' &&
+        event.gateway === first.name &&
+        event.phase === 'verifying'
+      ) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    };
+    const run1 = await startRollout(fleet, [...rollout, '--apply'], onEvent).done;
+    expect(run1.code, run1.stderr).toBe(ExitCode.interrupted);
+    const id = run1.events.find((e) => e.event === 'start')?.id ?? '';
+    const phases = (events: typeof run1.events, name: string) =>
+      events.flatMap((e) => (e.event === 'gateway' && e.gateway === name ? [e.phase] : []));
+    expect(phases(run1.events, first.name)).toEqual([
+      'uploading',
+      'installing',
+      'rebooting',
+      'verifying',
+      'good',
+    ]);
+    expect(phases(run1.events, second.name)).toEqual(['skipped']);
+    expect(run1.events.at(-1)).toMatchObject({ event: 'done', outcome: 'interrupted' });
+    const afterInterrupt = rolloutState(fleet, id);
+    expect(afterInterrupt.gateways[first.name]).toMatchObject({ phase: 'good' });
+    expect(afterInterrupt.gateways[second.name]).toMatchObject({ phase: 'skipped', reason: 'interrupted' });
+    expect(afterInterrupt.version).toBe('2');
+    // The canary got exactly the install and the reboot; the second gateway nothing at all.
+    expect(auditEntries(fleet, first.name).map((e) => e.command)).toEqual([
+      expect.stringMatching(/rk64-action install .*bundles\/v2\.raucb/),
+      expect.stringMatching(/rk64-action reboot/),
+    ]);
+    expect(auditEntries(fleet, second.name)).toEqual([]);
+    const interruptedAt = Date.now();
+
+    // Resumed: the canary stays done; the second gateway runs v2 already (os-upgrade, above), so
+    // it is verified, not installed again.
+    const run2 = await startRollout(fleet, ['--resume', id, '--apply']).done;
+    expect(run2.code, run2.stderr).toBe(ExitCode.ok);
+    expect(phases(run2.events, first.name)).toEqual([]);
+    expect(phases(run2.events, second.name)).toEqual(['verifying', 'good']);
+    expect(run2.events.find((e) => e.event === 'gateway' && e.gateway === second.name)).toMatchObject({
+      reason: 'already runs 2',
+    });
+    expect(run2.events.at(-1)).toMatchObject({ event: 'done', outcome: 'done' });
+    expect(auditEntries(fleet, second.name)).toEqual([]);
+    expect(rolloutState(fleet, id).gateways[second.name]).toMatchObject({ phase: 'good' });
+
+    // Both gateways, read from themselves: B booted, primary, good, version 2.
+    for (const member of [canary, gw]) {
+      const status = await member.status();
+      expect(status.rauc?.bootedSlot).toBe('B');
+      expect(status.rauc?.primarySlot).toBe('B');
+      expect(status.versions.os).toBe('2');
+      expect(status.health).toMatchObject({ state: 'passed' });
+      expect(status.rauc?.slots.find((x) => x.bootname === 'B')?.lifecycle).toMatchObject({ state: 'good' });
+    }
+    // The canary's journal: the console installed B (the rollout's rk64-action), B booted on its
+    // first trial and os-verification confirmed it.
+    const journal = sinceLastInstall(await gatewayHistory(canary, 'rollout-canary'));
+    expect(journal[0]).toMatchObject({ event: 'install-started', slot: 'B', by: 'console', version: '2' });
+    expect(await lifecycleSequence(journal, 'B')).toEqual([
+      'installed',
+      'trying 1 of 3',
+      'booted',
+      'health-checking',
+      'good',
+    ]);
+    recordMeasurement(
+      title,
+      'rollout: canary (restore, install, reboot, verify)',
+      (interruptedAt - started) / 1000,
+    );
+    recordMeasurement(title, 'rollout: resume (verify the second gateway)', since(interruptedAt));
+  }, 1_500_000);
 });
