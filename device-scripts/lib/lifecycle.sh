@@ -99,11 +99,15 @@ journal_install_finished() {
 # post-install handlers (rauc/system.conf, [handlers]) journal every install nobody claimed: those
 # of rauc-hawkbit-updater, which talks to RAUC over D-Bus, or of a `rauc install` typed by hand.
 # A claim whose process has gone (killed mid-install) no longer counts.
+# Like every journal write, a claim that cannot be made costs a log line (the handlers then journal
+# the install a second time, as by rauc), never the install.
 install_claim() { # install_claim BY
-  mkdir -p "$RK64_RUN_DIR" && printf '%s %s\n' "$$" "$1" >"$RK64_INSTALL_CLAIM"
+  { mkdir -p "$RK64_RUN_DIR" && printf '%s %s\n' "$$" "$1" >"$RK64_INSTALL_CLAIM"; } 2>/dev/null ||
+    log "lifecycle journal: could not write $RK64_INSTALL_CLAIM"
+  return 0
 }
 
-install_unclaim() { rm -f "$RK64_INSTALL_CLAIM"; }
+install_unclaim() { rm -f "$RK64_INSTALL_CLAIM" || true; }
 
 live_pid_in() { # live_pid_in FILE: the file's first word is the PID of a running process
   local pid='' rest
