@@ -159,6 +159,7 @@ describe(title, () => {
     recordMeasurement(title, 'confirm (SSH on B to marked good)', (confirmed - onB) / 1000);
     recordMeasurement(title, 'apply total (poll to confirmed)', since(started));
   });
+
   it('rk64 rollout to two gateways: the canary updated and verified, interrupted before the second batch, resumed: both on B, good', async () => {
     const started = Date.now();
     const { gw, server } = s;
