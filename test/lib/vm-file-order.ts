@@ -12,23 +12,21 @@ import { BaseSequencer } from 'vitest/node';
 import type { TestSpecification } from 'vitest/node';
 
 /**
- * Seconds each vm file took in the cold clean-clone run of commit 1ad7a7d (two files at a time;
- * gateway.test.ts includes 168 s of waiting for the booted snapshot and first-boot-without-keys
- * 79 s for the image; docs/benchmarks.md), but update-confirm.test.ts: its 249 s plus the 206 s its
- * rollout test (10e9c86) took alone. Only the order matters; a new file without an entry starts
- * first, as in vitest's own order, and then gets its entry here.
+ * Seconds each vm file took in the cold clean-clone run of commit c2ef556 (two files at a time;
+ * docs/benchmarks.md). Only the order matters; a new file without an entry starts first, as in
+ * vitest's own order, and then gets its entry here.
  */
 export const vmFileSeconds: Readonly<Record<string, number>> = {
-  'test/vm/e2e/rollback.test.ts': 1063,
-  'test/vm/e2e/power-loss.test.ts': 662,
-  'test/vm/gateway/gateway.test.ts': 642,
-  'test/vm/e2e/console.test.ts': 477,
-  'test/vm/gateway/first-boot-without-keys.test.ts': 340,
-  'test/vm/gateway/vpn.test.ts': 302,
-  'test/vm/e2e/update-confirm.test.ts': 455,
-  'test/vm/e2e/bad-bundles.test.ts': 183,
-  'test/vm/boot/ab-boot.test.ts': 78,
-  'test/vm/console-break-glass.test.ts': 15,
+  'test/vm/e2e/rollback.test.ts': 1142,
+  'test/vm/e2e/power-loss.test.ts': 721,
+  'test/vm/gateway/gateway.test.ts': 620,
+  'test/vm/e2e/update-confirm.test.ts': 540,
+  'test/vm/e2e/console.test.ts': 461,
+  'test/vm/gateway/first-boot-without-keys.test.ts': 354,
+  'test/vm/gateway/vpn.test.ts': 288,
+  'test/vm/e2e/bad-bundles.test.ts': 193,
+  'test/vm/boot/ab-boot.test.ts': 191,
+  'test/vm/console-break-glass.test.ts': 27,
 };
 
 /**
