@@ -48,44 +48,22 @@ const installEvents = (from: number) =>
     .slice(from)
     .map((e) => [e.event, e.slot ?? null, e.version ?? null, e.by ?? null]);
 
-async function raucProperty(name: string): Promise<string> {
+/** One method call on RAUC's object over the test's private system bus; its printed reply. */
+async function raucCall(method: string, args: string[]): Promise<string> {
   const r = await runOk(
     'gdbus',
-    [
-      'call',
-      '--system',
-      '--dest',
-      'de.pengutronix.rauc',
-      '--object-path',
-      '/',
-      '--method',
-      'org.freedesktop.DBus.Properties.Get',
-      'de.pengutronix.rauc.Installer',
-      name,
-    ],
+    ['call', '--system', '--dest', 'de.pengutronix.rauc', '--object-path', '/', '--method', method, ...args],
     { env: rauc.env },
   );
   return r.stdout.trim();
 }
 
+const raucProperty = (name: string): Promise<string> =>
+  raucCall('org.freedesktop.DBus.Properties.Get', ['de.pengutronix.rauc.Installer', name]);
+
 /** InstallBundle over D-Bus, as rauc-hawkbit-updater calls it; resolves when RAUC is idle again. */
 async function installOverDbus(bundle: string): Promise<void> {
-  await runOk(
-    'gdbus',
-    [
-      'call',
-      '--system',
-      '--dest',
-      'de.pengutronix.rauc',
-      '--object-path',
-      '/',
-      '--method',
-      'de.pengutronix.rauc.Installer.InstallBundle',
-      bundle,
-      '{}',
-    ],
-    { env: rauc.env },
-  );
+  await raucCall('de.pengutronix.rauc.Installer.InstallBundle', [bundle, '{}']);
   // The call only starts the install: wait until RAUC's operation is idle again.
   const idle = await waitFor(async () => (await raucProperty('Operation')).includes("'idle'"), 60_000);
   expect(idle, 'RAUC still busy with the install after 60 s').toBe(true);

@@ -205,6 +205,16 @@ describe('success judgement', () => {
 describe('runner', () => {
   const statusOf = async (t: { exec: FakeTransport['exec'] }) =>
     validateStatus(JSON.parse((await t.exec('rk64-status')).stdout));
+  /** The rest of a runner's dependencies: no audit log, no abort, no waiting between polls. */
+  const quick = {
+    fetchStatus: statusOf,
+    audit: { log: null, operator: 'op' },
+    signal: new AbortController().signal,
+    parallel: 4,
+    bootTimeoutMs: 60_000,
+    pollMs: 0,
+    sleep: () => Promise.resolve(),
+  };
 
   it('the canary falls back: the rollout stops after it, the second gateway is never contacted', async () => {
     const version = '2026.12.0';
@@ -235,18 +245,12 @@ describe('runner', () => {
         if (g !== 'gw1') throw new Error(`${g} must not be contacted`);
         return Promise.resolve(connections.length === 1 ? first : canary());
       },
-      fetchStatus: statusOf,
       save: (s) => {
         saved.push(s);
         return Promise.resolve();
       },
       emit: (e) => events.push(e),
-      audit: { log: null, operator: 'op' },
-      signal: new AbortController().signal,
-      parallel: 4,
-      bootTimeoutMs: 60_000,
-      pollMs: 0,
-      sleep: () => Promise.resolve(),
+      ...quick,
     });
     expect(outcome).toBe('stopped');
     const last = saved.at(-1) as RolloutState;
@@ -266,15 +270,9 @@ describe('runner', () => {
     const outcome = await runRollout(stateOf([['gw1']], { version }), {
       // Two connections: the look before installing, then the verification; neither sends a command.
       connect: () => Promise.resolve(done()),
-      fetchStatus: statusOf,
       save: () => Promise.resolve(),
       emit: (e) => events.push(e),
-      audit: { log: null, operator: 'op' },
-      signal: new AbortController().signal,
-      parallel: 4,
-      bootTimeoutMs: 60_000,
-      pollMs: 0,
-      sleep: () => Promise.resolve(),
+      ...quick,
     });
     expect(outcome).toBe('done');
     expect(events.filter((e) => e.event === 'gateway')).toEqual([
