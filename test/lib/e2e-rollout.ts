@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RolloutEvent } from '../../src/core/rollout/run.js';
-import type { RolloutState } from '../../src/core/rollout/state.js';
+import { auditLogPath, readAuditLog, type AuditEntry } from '../../src/core/audit.js';
+import { loadRollout, rolloutPath, type RolloutState } from '../../src/core/rollout/state.js';
 import type { LoopbackGateway } from './console-gateway.js';
 import type { E2eGateway } from './e2e-gateway.js';
 import { repoRoot } from './exec.js';
@@ -122,24 +123,17 @@ export function startRollout(
   return { child, done };
 }
 
-/** The state file the rollout `id` left in the fleet's state directory. */
-export function rolloutState(fleet: Fleet, id: string): RolloutState {
-  return JSON.parse(
-    readFileSync(join(fleet.stateHome, 'rk64', 'rollouts', `${id}.json`), 'utf8'),
-  ) as RolloutState;
+/** The fleet's state directory as the CLI reads it from the environment. */
+const stateEnv = (fleet: Fleet): NodeJS.ProcessEnv => ({ XDG_STATE_HOME: fleet.stateHome });
+
+/** The state file the rollout `id` left in the fleet's state directory (the CLI's own reader). */
+export function rolloutState(fleet: Fleet, id: string): Promise<RolloutState> {
+  return loadRollout(rolloutPath(id, stateEnv(fleet)));
 }
 
-/** The audit log's entries (XDG state directory of the fleet) for one gateway. */
-export function auditEntries(fleet: Fleet, gateway: string): { command: string; source: string }[] {
-  let text = '';
-  try {
-    text = readFileSync(join(fleet.stateHome, 'rk64', 'audit.jsonl'), 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { gateway: string; command: string; source: string })
-    .filter((e) => e.gateway === gateway);
+/** The audit log's entries for one gateway (the CLI's own reader); a line it cannot read fails. */
+export async function auditEntries(fleet: Fleet, gateway: string): Promise<AuditEntry[]> {
+  const { entries, unreadable } = await readAuditLog(auditLogPath(stateEnv(fleet)));
+  if (unreadable > 0) throw new Error(`${unreadable} unreadable line(s) in the fleet's audit log`);
+  return entries.filter((e) => e.gateway === gateway);
 }

@@ -153,8 +153,8 @@ describe.sequential('rollback', () => {
       if (rollout === undefined) throw new Error('no rollout was started');
       ended = await rollout.done;
       sent = {
-        canary: auditEntries(fleet, canary.name).map((e) => e.command),
-        second: auditEntries(fleet, 'loopback-gateway').map((e) => e.command),
+        canary: (await auditEntries(fleet, canary.name)).map((e) => e.command),
+        second: (await auditEntries(fleet, 'loopback-gateway')).map((e) => e.command),
       };
       // What rk64-action or an install would have left on the second gateway: nothing.
       secondState = await readdir(join(second.dir, 'data')).catch(() => []);
