@@ -115,6 +115,12 @@ export async function runRollout(initial: RolloutState, deps: RolloutDeps): Prom
           goodSince ??= now();
           if (now() - goodSince >= state.soakSeconds * 1000) return;
           last = `good, soaking ${Math.round((now() - goodSince) / 1000)}/${state.soakSeconds} s`;
+        } else if (status.rauc === null || status.health === null) {
+          // The gateway could not read RAUC or the health check this time (a busy gateway's RAUC
+          // can miss rk64-status's time limit): the section is null with its reason, which says
+          // nothing about the update. Ask again; a soak goes on.
+          const unread = status.errors.find((e) => e.field === 'rauc' || e.field === 'health');
+          last = `the status lacks ${status.rauc === null ? 'RAUC' : 'the health check'}${unread ? `: ${unread.reason}` : ''}`;
         } else {
           if (goodSince !== null) throw new Failed(`left good during the soak: ${verdict.why}`);
           last = verdict.why;

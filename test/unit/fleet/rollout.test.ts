@@ -280,4 +280,36 @@ describe('runner', () => {
       { event: 'gateway', gateway: 'gw1', phase: 'good', reason: null },
     ]);
   });
+
+  it('a read without RAUC (the busy gateway’s RAUC missed the time limit) during the soak is asked again, not a failure', async () => {
+    const version = '2026.12.0';
+    const withoutRauc = (): GatewayStatus => {
+      const doc = structuredClone(onB(version, 'good', 'passed')) as unknown as Record<string, unknown>;
+      doc.rauc = null;
+      doc.errors = [{ field: 'rauc', reason: 'rauc status did not answer within 10 s' }];
+      return validateStatus(doc);
+    };
+    // Good, then one read without RAUC, then good again: the soak (2 s, a clock of 1 s per read) ends good.
+    const reads = [onB(version, 'good', 'passed'), onB(version, 'good', 'passed'), withoutRauc()];
+    let clock = 0;
+    const events: RolloutEvent[] = [];
+    const outcome = await runRollout(stateOf([['gw1']], { version, soakSeconds: 2 }), {
+      connect: () =>
+        Promise.resolve(
+          new FakeTransport('ssh', 'ssh://root@gw1:22').status(
+            () => reads.shift() ?? onB(version, 'good', 'passed'),
+          ),
+        ),
+      save: () => Promise.resolve(),
+      emit: (e) => events.push(e),
+      ...quick,
+      now: () => (clock += 1000),
+    });
+    expect(reads).toEqual([]);
+    expect(outcome).toBe('done');
+    expect(events.filter((e) => e.event === 'gateway').map((e) => 'phase' in e && e.phase)).toEqual([
+      'verifying',
+      'good',
+    ]);
+  });
 });

@@ -223,7 +223,9 @@ describe(title, () => {
     const id = run1.events.find((e) => e.event === 'start')?.id ?? '';
     const phases = (events: typeof run1.events, name: string) =>
       events.flatMap((e) => (e.event === 'gateway' && e.gateway === name ? [e.phase] : []));
-    expect(phases(run1.events, first.name)).toEqual([
+    // The events with their reasons, to say why when a phase is not the expected one.
+    const said = JSON.stringify(run1.events.filter((e) => e.event === 'gateway'));
+    expect(phases(run1.events, first.name), said).toEqual([
       'uploading',
       'installing',
       'rebooting',
