@@ -107,8 +107,8 @@ export async function runRollout(initial: RolloutState, deps: RolloutDeps): Prom
       let transport: Transport | null = null;
       try {
         transport = await deps.connect(gateway);
-        const status = await deps.fetchStatus(transport);
         reached = true;
+        const status = await deps.fetchStatus(transport);
         const verdict = updateVerdict(status, version);
         if (verdict.kind === 'failed') throw new Failed(verdict.why);
         if (verdict.kind === 'good') {
@@ -127,7 +127,9 @@ export async function runRollout(initial: RolloutState, deps: RolloutDeps): Prom
         }
       } catch (error) {
         if (error instanceof Failed) throw error;
-        if (!isConnectionError(error)) throw new Failed(asRk64Error(error).toLine());
+        // A status read that fails is no verdict either: right after `rk64-action reboot` the old
+        // system still answers while it shuts down (its /tmp already gone). Ask again until the
+        // boot timeout; during a soak it ends the soak.
         if (goodSince !== null) throw new Failed(`lost during the soak: ${asRk64Error(error).toLine()}`);
         last = asRk64Error(error).toLine();
       } finally {

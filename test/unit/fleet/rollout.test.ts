@@ -312,4 +312,28 @@ describe('runner', () => {
       'good',
     ]);
   });
+
+  it('a status read that fails right after the reboot (the old system shutting down) is asked again', async () => {
+    const version = '2026.12.0';
+    let fetches = 0;
+    const events: RolloutEvent[] = [];
+    const outcome = await runRollout(stateOf([['gw1']], { version }), {
+      connect: () =>
+        Promise.resolve(
+          new FakeTransport('ssh', 'ssh://root@gw1:22').status(() => onB(version, 'good', 'passed')),
+        ),
+      save: () => Promise.resolve(),
+      emit: (e) => events.push(e),
+      ...quick,
+      // The look before installing, then one read the shutting-down system fails, then good.
+      fetchStatus: async (t) => {
+        fetches++;
+        if (fetches === 2)
+          throw new Error('rk64-status exited 1: /tmp/tmp.x/empty: No such file or directory');
+        return statusOf(t);
+      },
+    });
+    expect(fetches).toBe(3);
+    expect(outcome).toBe('done');
+  });
 });
