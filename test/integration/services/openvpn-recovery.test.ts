@@ -3,7 +3,16 @@
 // namespace, with keys from device-scripts/pki/make-vpn in a temporary /data/config/openvpn; real
 // openvpn clients connect from another namespace. rk64-action vpn-config refuses bad archives
 // before it touches the configuration.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +25,16 @@ const SERVER_ADDR = '192.0.2.1';
 const VPN_FILES = ['server.conf', 'ca.crt', 'server.crt', 'server.key', 'tls-crypt.key', 'crl.pem'];
 
 const lab = new NetnsLab();
+
+/** Debian's libfaketime (package libfaketime, multiarch path). */
+function libfaketime(): string {
+  const lib = readdirSync('/usr/lib')
+    .map((d) => join('/usr/lib', d, 'faketime/libfaketime.so.1'))
+    .find((f) => existsSync(f));
+  if (lib === undefined)
+    throw new Error('libfaketime.so.1 is missing: run scripts/setup (package libfaketime)');
+  return lib;
+}
 const ns = { gw: '', noc: '' };
 let dir = '';
 let ca = '';
@@ -122,6 +141,53 @@ describe('openvpn-recovery server', () => {
     expect(r.up, r.log).toBe(false);
     expect(server.output()).toMatch(/VERIFY ERROR: depth=0, error=certificate revoked: CN=bob/);
     expect(server.alive()).toBe(true);
+  }, 60_000);
+});
+
+// A gateway's clock can be behind the NOC's: booted without NTP yet, or (the test gateway) set
+// from a one-second RTC. make-vpn backdates what it issues, so a profile and a CRL made a moment
+// ago are valid on such a gateway. This server runs 30 minutes in the past (libfaketime).
+describe('a gateway whose clock is 30 minutes behind', () => {
+  const LATE_ADDR = '198.51.100.1';
+  let lateCa = '';
+  let lateConfig = '';
+  let late: Daemon;
+
+  beforeAll(async () => {
+    lateCa = join(dir, 'late-ca');
+    lateConfig = join(dir, 'late/config');
+    await vpn('init', '--dir', lateCa);
+    await vpn('server', '--dir', lateCa, '--gateway', 'gw-late', '--out', join(lateConfig, 'openvpn'));
+    const gw = await lab.ns('gwlate');
+    await lab.link(
+      { ns: gw, name: 'eth0', addr: `${LATE_ADDR}/24` },
+      { ns: ns.noc, name: 'v1', addr: '198.51.100.2/24' },
+    );
+    // libfaketime preloaded rather than its `faketime` wrapper, which forks: stopping the daemon
+    // would leave the server running. bash execs openvpn, so the preload reaches it.
+    late = lab.daemon(gw, 'openvpn-recovery-late', 'bash', [rootfsBin('openvpn-recovery')], {
+      ...process.env,
+      LD_PRELOAD: libfaketime(),
+      FAKETIME: '-30m',
+      RK64_CONFIG_DIR: lateConfig,
+      RK64_VPN_RUN_DIR: join(dir, 'late/run'),
+    });
+    expect(
+      await waitFor(() => late.output().includes('Initialization Sequence Completed'), 20_000),
+      late.output(),
+    ).toBe(true);
+  }, 120_000);
+
+  it('accepts a profile issued a moment ago, and refuses it as revoked by a CRL written a moment ago', async () => {
+    const profile = join(dir, 'carol.ovpn');
+    await vpn('client', '--dir', lateCa, '--user', 'carol', '--remote', LATE_ADDR, '--out', profile);
+    const before = await connect(profile);
+    expect(before.up, late.output()).toBe(true);
+    await vpn('revoke', '--dir', lateCa, '--user', 'carol');
+    copyFileSync(join(lateCa, 'crl.pem'), join(lateConfig, 'openvpn/crl.pem'));
+    const after = await connect(profile);
+    expect(after.up, after.log).toBe(false);
+    expect(late.output()).toMatch(/VERIFY ERROR: depth=0, error=certificate revoked: CN=carol/);
   }, 60_000);
 });
 
