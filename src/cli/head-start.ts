@@ -6,7 +6,11 @@ import type { GatewayStatus } from '../core/status/schema.js';
 import type { Transport } from '../core/transport/transport.js';
 
 export type Connect = () => Promise<Transport>;
-export type FetchStatus = (transport: Transport, signal?: AbortSignal) => Promise<GatewayStatus>;
+export type FetchStatus = (
+  transport: Transport,
+  signal?: AbortSignal,
+  onStarted?: () => void,
+) => Promise<GatewayStatus>;
 
 export interface HeadStart {
   /** The first call returns the connection started early; later calls connect anew. */
@@ -15,21 +19,35 @@ export interface HeadStart {
   fetchStatus: FetchStatus;
   /** Closes the early connection if nobody took it over (the dashboard never started). */
   discard(): Promise<void>;
+  /**
+   * Resolves once the gateway runs the early rk64-status, or once connecting or the request has
+   * failed: from then on the console only waits for the gateway, so loading code delays nothing.
+   */
+  started: Promise<void>;
 }
 
 export function headStart(connect: Connect, fetchStatus: FetchStatus): HeadStart {
   const abort = new AbortController();
   let early: Transport | null = null;
   let pendingConnection: Promise<Transport> | null = connect();
+  let markStarted = (): void => undefined;
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
   const requested = pendingConnection.then((transport) => {
     early = transport;
-    return fetchStatus(transport, abort.signal);
+    return fetchStatus(transport, abort.signal, markStarted);
   });
+  void requested.then(
+    () => markStarted(),
+    () => markStarted(),
+  );
   let pendingStatus: Promise<GatewayStatus> | null = requested;
   // Whoever takes these over sees their failures; until then they are not unhandled.
   requested.catch(() => undefined);
 
   return {
+    started,
     connect: () => {
       const connection = pendingConnection ?? connect();
       pendingConnection = null;

@@ -6,6 +6,8 @@ import type { ConnectOptions } from '../core/connect.js';
 import { DASHBOARD_HISTORY_EVENTS } from '../core/dashboard/view.js';
 import { fetchStatus } from '../core/status/fetch.js';
 import type { Target } from '../core/target.js';
+import { ExitCode } from '../core/errors.js';
+import { openDashboardScreen } from '../ui/dashboard-screen.js';
 import { headStart } from './head-start.js';
 import type { Transport } from '../core/transport/transport.js';
 
@@ -35,17 +37,18 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   // Connecting and the first status request start before Ink and React load (head-start.ts).
   const head = headStart(
     () => openTransport(target, connect),
-    (transport, signal) =>
+    (transport, signal, onStarted) =>
       fetchStatus(transport, {
         timeoutMs: options.timeoutMs,
         history: DASHBOARD_HISTORY_EVENTS,
         ...(signal ? { signal } : {}),
+        ...(onStarted ? { onStarted } : {}),
       }),
   );
-  let code: number;
+  let code: number = ExitCode.usage;
   try {
-    const { runDashboard } = await import('../ui/run.js');
-    code = await runDashboard({
+    // The first frame is on the screen before Ink loads (dashboard-screen.ts).
+    const screen = openDashboardScreen({
       gateway: target.name,
       connect: head.connect,
       ...(line ? { bootEvents: (listener) => line.onBoot(listener) } : {}),
@@ -55,10 +58,18 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
         log: openAuditLog(auditLogPath(options.env ?? process.env)),
         operator: localOperator(options.env ?? process.env),
       },
-      debug: options.debug === true,
       lowBandwidth: target.kind === 'serial',
       ...(process.env.RK64_UPLOAD_DIR ? { uploadDir: process.env.RK64_UPLOAD_DIR } : {}),
     });
+    if (screen !== null) {
+      try {
+        await untilGatewayWorks(head.started);
+        const { showDashboard } = await import('../ui/run.js');
+        code = await showDashboard(screen, { debug: options.debug === true });
+      } finally {
+        screen.close();
+      }
+    }
   } finally {
     await head.discard();
   }
@@ -74,6 +85,22 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
 }
 
 const QUIT_GRACE_MS = 500;
+
+/**
+ * Loading Ink, React and Yoga keeps the event loop busy for 100-300 ms, and every step of the SSH
+ * handshake waits for the event loop. So the code loads once the gateway runs the first
+ * rk64-status (the console then only waits for its answer), or after this long at the latest, so
+ * that the keys work while a slow connection is still coming up.
+ */
+const DASHBOARD_LOAD_WAIT_MS = 500;
+
+function untilGatewayWorks(started: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, DASHBOARD_LOAD_WAIT_MS);
+  });
+  return Promise.race([started, deadline]).finally(() => clearTimeout(timer));
+}
 
 export interface FleetInteractiveOptions {
   targets: Target[];

@@ -62,6 +62,21 @@ export function Dashboard({ controller, theme }: DashboardProps) {
   );
 }
 
+/**
+ * A row wrapped by the core's wrapText, the one the frame's height is counted with (and the first
+ * frame before Ink, dashboard-screen.ts), not by Ink's own wrapping, which breaks long words
+ * differently.
+ */
+function WrappedRow({ row, columns, theme }: { row: PanelRow; columns: number; theme: Theme }) {
+  return (
+    <>
+      {wrapText(row.text, columns).map((text, i) => (
+        <RowText key={i} row={{ text, tone: row.tone }} theme={theme} />
+      ))}
+    </>
+  );
+}
+
 /** The command line at the bottom: the exact remote command of the last action (already printable). */
 export function commandLine(command: string): string {
   return `$ ${command}`;
@@ -130,8 +145,8 @@ export function DashboardView({
         {identityLine(state)}
       </Text>
       <Line row={{ text: versionsLine(state), tone: 'normal' }} theme={theme} />
-      <RowText row={connection} theme={theme} />
-      {boot && <RowText row={boot} theme={theme} />}
+      <WrappedRow row={connection} columns={columns} theme={theme} />
+      {boot && <WrappedRow row={boot} columns={columns} theme={theme} />}
       <Text> </Text>
       <Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
         {state.overlay.kind === 'help' ? (
@@ -172,7 +187,7 @@ export function DashboardView({
           theme={theme}
         />
       )}
-      {notice && <RowText row={notice} theme={theme} />}
+      {notice && <WrappedRow row={notice} columns={columns} theme={theme} />}
       {state.lastCommand !== null && (
         <Text dimColor={theme.colors} wrap="truncate-end">
           {commandLine(state.lastCommand)}

@@ -2,47 +2,40 @@
 // through a dynamic import, so batch paths never load Ink or React.
 import { render } from 'ink';
 
-import { DashboardController, type DashboardOptions } from '../core/dashboard/controller.js';
+import type { DashboardOptions } from '../core/dashboard/controller.js';
 import { ExitCode } from '../core/errors.js';
 import { internalStack } from '../core/fleet.js';
 import { FleetController, type FleetViewOptions } from '../core/fleet-view.js';
 import { Fleet } from './Fleet.js';
 import { Dashboard } from './Dashboard.js';
+import {
+  FRAME_RATE,
+  openDashboardScreen,
+  type DashboardScreen,
+  type DashboardScreenOptions,
+} from './dashboard-screen.js';
 import { FrameSink, SCREEN } from './frame-writer.js';
 import { themeFromEnv } from './theme.js';
 
-export interface InteractiveOptions extends DashboardOptions {
-  /**
-   * The gateway is reached over a serial line (or the operator's terminal is slow): a low frame
-   * rate, a slower refresh and a slow stale-age tick, so each refresh redraws few bytes.
-   */
-  lowBandwidth?: boolean;
-  stdout?: NodeJS.WriteStream;
-  stdin?: NodeJS.ReadStream;
-  stderr?: NodeJS.WriteStream;
+export interface InteractiveOptions extends DashboardScreenOptions {
   /** Print the stack of a console bug (exit 70) after its error line. */
   debug?: boolean;
   /** Called once the first frame is on the screen (benchmarks). */
   onFirstFrame?: () => void;
 }
 
-/** Frame limits: the dashboard changes at most once per refresh, so a few frames a second suffice. */
-export const FRAME_RATE = { normal: 10, lowBandwidth: 2 } as const;
-
 export async function runDashboard(options: InteractiveOptions): Promise<number> {
-  const stdin = options.stdin ?? process.stdin;
-  const stderr = options.stderr ?? process.stderr;
-  const stdout = options.stdout ?? process.stdout;
-  if (!stdin.isTTY) {
-    stderr.write('rk64 tui: the dashboard needs a terminal; use --batch or --json in scripts\n');
-    return ExitCode.usage;
-  }
-  const controller = new DashboardController({
-    ...options,
-    staleTickMs: options.staleTickMs ?? (options.lowBandwidth ? 5000 : 1000),
-    refreshIntervalMs: options.refreshIntervalMs ?? (options.lowBandwidth ? 10_000 : 5000),
-  });
-  const sink = new FrameSink(stdout, options.lowBandwidth ? FRAME_RATE.lowBandwidth : FRAME_RATE.normal);
+  const screen = openDashboardScreen(options);
+  if (screen === null) return ExitCode.usage;
+  return showDashboard(screen, options);
+}
+
+/** Ink takes over a screen openDashboardScreen drew the first frame on; it closes the screen. */
+export async function showDashboard(
+  screen: DashboardScreen,
+  options: { debug?: boolean; onFirstFrame?: () => void } = {},
+): Promise<number> {
+  const { controller, sink, stderr } = screen;
   if (options.onFirstFrame) {
     const first = options.onFirstFrame;
     const check = setInterval(() => {
@@ -52,24 +45,21 @@ export async function runDashboard(options: InteractiveOptions): Promise<number>
       }
     }, 5);
   }
-  // Full screen like k9s: the alternate screen keeps the operator's scrollback intact.
-  stdout.write(SCREEN.enter);
-  const instance = render(<Dashboard controller={controller} theme={themeFromEnv()} />, {
-    // Ink writes whole frames into the sink, which redraws only the changed lines.
-    stdout: sink as unknown as NodeJS.WriteStream,
-    stdin,
-    stderr,
-    debug: true,
-    exitOnCtrlC: false,
-    patchConsole: false,
-  });
-  controller.start();
   try {
+    const instance = render(<Dashboard controller={controller} theme={screen.theme} />, {
+      // Ink writes whole frames into the sink, which redraws only the changed lines.
+      stdout: sink as unknown as NodeJS.WriteStream,
+      stdin: screen.stdin,
+      stderr,
+      debug: true,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    });
+    controller.start();
     await instance.waitUntilExit();
   } finally {
     await controller.stop();
-    sink.detach();
-    stdout.write(SCREEN.leave);
+    screen.close();
   }
   const fatal = controller.getState().fatal;
   if (fatal) {

@@ -88,6 +88,7 @@ export class FakeTransport implements Transport {
       throw error;
     }
     const handler = command === 'rk64-status' && this.statusHandler ? this.statusHandler : this.next(command);
+    options.onStarted?.();
     const result = await handler(command, options);
     if (options.onStdout && result.stdout) options.onStdout(result.stdout);
     return result;

@@ -14,11 +14,18 @@ export function statusCommandLine(history?: number | 'all'): string {
 
 export async function fetchStatus(
   transport: Transport,
-  options: { timeoutMs?: number; signal?: AbortSignal; history?: number | 'all' } = {},
+  options: {
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    history?: number | 'all';
+    /** Called once the gateway runs rk64-status (ExecOptions.onStarted). */
+    onStarted?: () => void;
+  } = {},
 ): Promise<GatewayStatus> {
   const result = await transport.exec(asGatewayRoot(transport, statusCommandLine(options.history)), {
     timeoutMs: options.timeoutMs ?? 30_000,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onStarted ? { onStarted: options.onStarted } : {}),
   });
   const refused = sudoRefusal(transport, STATUS_COMMAND, result);
   if (refused !== null) throw new Rk64Error('remote', refused);

@@ -428,6 +428,7 @@ export class SerialTransport implements Transport {
     const receivedBefore = this.received;
     let streamed = 0;
     await this.write(line);
+    options.onStarted?.();
     try {
       const max = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
       const result = await this.waitFor(

@@ -469,6 +469,7 @@ export class SshTransport implements Transport {
           stop();
           return;
         }
+        options.onStarted?.();
         stream.setEncoding('utf8');
         stream.stderr.setEncoding('utf8');
         const max = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;

@@ -11,6 +11,8 @@ export interface ExecOptions {
   onStdout?: (chunk: string) => void;
   /** Most output kept per stream (stdout, stderr); more ends the command. Default MAX_OUTPUT_BYTES. */
   maxOutputBytes?: number;
+  /** Called once the gateway runs the command (SSH: the exec request was granted; serial: the line was sent). */
+  onStarted?: () => void;
 }
 
 /**

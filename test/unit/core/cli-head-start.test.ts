@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { headStart } from '../../../src/cli/head-start.js';
 import { DashboardController } from '../../../src/core/dashboard/controller.js';
 import { Rk64Error } from '../../../src/core/errors.js';
+import { fetchStatus } from '../../../src/core/status/fetch.js';
 import type { GatewayStatus } from '../../../src/core/status/schema.js';
 import type { Transport } from '../../../src/core/transport/transport.js';
 import { fetchStatusJson, loadStatus } from '../../lib/console-fixtures.js';
@@ -111,5 +112,31 @@ describe('the head start of rk64 tui', () => {
     await new Promise((r) => setTimeout(r, 20));
     await expect(head.connect()).rejects.toBe(refused);
     await head.discard();
+  });
+
+  it('started: once the gateway runs the early rk64-status, not before; or once connecting failed', async () => {
+    let answer = (_: GatewayStatus): void => undefined;
+    const gateway = new FakeTransport().status(status);
+    const { connect } = connections(gateway);
+    let settledAt: string | null = null;
+    const head = headStart(connect, (t, signal, onStarted) =>
+      fetchStatus(t, { ...(signal ? { signal } : {}), ...(onStarted ? { onStarted } : {}) }).then(
+        (s) => new Promise<GatewayStatus>((resolve) => (answer = () => resolve(s))),
+      ),
+    );
+    void head.started.then(() => (settledAt = gateway.commands.join(',')));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settledAt).toBe('rk64-status');
+    answer(status);
+    await head.discard();
+
+    const refused = new Rk64Error('auth', 'gw: permission denied');
+    const failing = headStart(
+      () => Promise.reject(refused),
+      () => Promise.reject(new Error('never asked')),
+    );
+    await failing.started;
+    await expect(failing.connect()).rejects.toBe(refused);
+    await failing.discard();
   });
 });
