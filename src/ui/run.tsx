@@ -20,8 +20,6 @@ import { themeFromEnv } from './theme.js';
 export interface InteractiveOptions extends DashboardScreenOptions {
   /** Print the stack of a console bug (exit 70) after its error line. */
   debug?: boolean;
-  /** Called once the first frame is on the screen (benchmarks). */
-  onFirstFrame?: () => void;
 }
 
 export async function runDashboard(options: InteractiveOptions): Promise<number> {
@@ -33,18 +31,9 @@ export async function runDashboard(options: InteractiveOptions): Promise<number>
 /** Ink takes over a screen openDashboardScreen drew the first frame on; it closes the screen. */
 export async function showDashboard(
   screen: DashboardScreen,
-  options: { debug?: boolean; onFirstFrame?: () => void } = {},
+  options: { debug?: boolean } = {},
 ): Promise<number> {
   const { controller, sink, stderr } = screen;
-  if (options.onFirstFrame) {
-    const first = options.onFirstFrame;
-    const check = setInterval(() => {
-      if (sink.frames > 0) {
-        clearInterval(check);
-        first();
-      }
-    }, 5);
-  }
   try {
     const instance = render(<Dashboard controller={controller} theme={screen.theme} />, {
       // Ink writes whole frames into the sink, which redraws only the changed lines.
