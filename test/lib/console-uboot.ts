@@ -86,6 +86,8 @@ export interface UbootVm {
   /** The pseudo-terminal of the board's serial console. */
   pty: string;
   log(): string;
+  /** True once QEMU has ended by itself within timeoutMs (-no-reboot: the board reset). */
+  exitedWithin(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -134,6 +136,15 @@ export async function startUbootVm(image: string): Promise<UbootVm> {
   return {
     pty: /\/dev\/pts\/\d+/.exec(log)?.[0] ?? '',
     log: () => log,
+    exitedWithin: async (timeoutMs) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const ended = await Promise.race([exited.then(() => true), timeout]);
+      clearTimeout(timer);
+      return ended;
+    },
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGKILL');
