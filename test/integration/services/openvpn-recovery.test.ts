@@ -25,6 +25,14 @@ const SERVER_ADDR = '192.0.2.1';
 const VPN_FILES = ['server.conf', 'ca.crt', 'server.crt', 'server.key', 'tls-crypt.key', 'crl.pem'];
 
 const lab = new NetnsLab();
+const ns = { gw: '', noc: '' };
+let dir = '';
+let ca = '';
+let config = '';
+let runDir = '';
+let server: Daemon;
+
+const vpn = (...args: string[]) => runOk('bash', [makeVpn, ...args], { timeoutMs: 60_000 });
 
 /** Debian's libfaketime (package libfaketime, multiarch path). */
 function libfaketime(): string {
@@ -35,14 +43,6 @@ function libfaketime(): string {
     throw new Error('libfaketime.so.1 is missing: run scripts/setup (package libfaketime)');
   return lib;
 }
-const ns = { gw: '', noc: '' };
-let dir = '';
-let ca = '';
-let config = '';
-let runDir = '';
-let server: Daemon;
-
-const vpn = (...args: string[]) => runOk('bash', [makeVpn, ...args], { timeoutMs: 60_000 });
 
 /** A real openvpn client in the NOC namespace: resolves to whether the tunnel came up. */
 async function connect(profile: string): Promise<{ up: boolean; log: string }> {
