@@ -4,6 +4,7 @@
 // answering keeps its last data, marked unreachable with the reason and the age of that data.
 // Sorting, the `/` filter and the summary line live here; src/ui/Fleet.tsx only renders.
 import { isConnectionError, type KeyPress } from './dashboard/controller.js';
+import { truncateText } from './dashboard/layout.js';
 import { asRk64Error, runFleet } from './fleet.js';
 import { bindingFor, type KeyBinding } from './keybindings.js';
 import { printable } from './printable.js';
@@ -379,10 +380,7 @@ export class FleetController {
   }
 }
 
-const pad = (text: string, width: number): string => {
-  const chars = [...text];
-  return chars.length > width ? `${chars.slice(0, Math.max(0, width - 1)).join('')}…` : text.padEnd(width);
-};
+const pad = (text: string, width: number): string => truncateText(text, width).padEnd(width);
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

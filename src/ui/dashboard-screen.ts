@@ -9,12 +9,11 @@ import {
   type DashboardOptions,
   type DashboardState,
 } from '../core/dashboard/controller.js';
-import type { PanelRow } from '../core/dashboard/view.js';
 import { connectionLine, identityLine, versionsLine } from '../core/dashboard/view.js';
-import { wrapText } from '../core/dashboard/layout.js';
+import { truncateText, wrapText } from '../core/dashboard/layout.js';
 import { footerHints } from '../core/keybindings.js';
 import { FrameSink, SCREEN } from './frame-writer.js';
-import { themeFromEnv, type Theme } from './theme.js';
+import { themeFromEnv, toneStyle, type Theme, type ToneStyle } from './theme.js';
 
 export interface DashboardScreenOptions extends DashboardOptions {
   /**
@@ -84,20 +83,12 @@ export function openDashboardScreen(options: DashboardScreenOptions): DashboardS
   };
 }
 
-const SGR = { bold: ['\u001b[1m', '\u001b[22m'], dim: ['\u001b[2m', '\u001b[22m'] } as const;
-
-function styled(text: string, style: keyof typeof SGR | null, theme: Theme): string {
-  if (!theme.colors || style === null || text === '') return text;
-  return `${SGR[style][0]}${text}${SGR[style][1]}`;
-}
-
-function truncated(text: string, columns: number): string {
-  const chars = [...text];
-  return chars.length <= columns ? text : `${chars.slice(0, Math.max(0, columns - 1)).join('')}…`;
-}
-
-function rowStyle(row: PanelRow): keyof typeof SGR | null {
-  return row.tone === 'dim' ? 'dim' : null;
+/** Ink's SGR codes for the attributes this frame uses; a colour is left to Ink's first frame. */
+function styled(text: string, style: ToneStyle): string {
+  if (text === '') return text;
+  if (style.bold) return `\u001b[1m${text}\u001b[22m`;
+  if (style.dimColor) return `\u001b[2m${text}\u001b[22m`;
+  return text;
 }
 
 /**
@@ -108,13 +99,13 @@ function rowStyle(row: PanelRow): keyof typeof SGR | null {
 export function firstFrame(state: DashboardState, theme: Theme, rows: number, columns: number): string[] {
   const connection = connectionLine(state);
   const top = [
-    styled(truncated(identityLine(state), columns), 'bold', theme),
+    styled(truncateText(identityLine(state), columns), { bold: theme.colors }),
     // Ink gives a line with no text no row at all.
     ...[versionsLine(state)].filter((line) => line !== ''),
-    ...wrapText(connection.text, columns).map((line) => styled(line, rowStyle(connection), theme)),
+    ...wrapText(connection.text, columns).map((line) => styled(line, toneStyle(theme, connection.tone))),
     '',
   ];
-  const footer = styled(truncated(footerHints(state.readOnly), columns), 'dim', theme);
+  const footer = styled(truncateText(footerHints(state.readOnly), columns), toneStyle(theme, 'dim'));
   const lines = top.slice(0, Math.max(0, rows - 1));
   while (lines.length < rows - 1) lines.push('');
   return [...lines, footer];

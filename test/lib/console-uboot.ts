@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { runNoInput } from './console-gateway.js';
 import { repoRoot } from './exec.js';
+import { waitFor } from './netns.js';
 
 export const UBOOT_BIN = '/usr/lib/u-boot/qemu_arm64/u-boot.bin';
 
@@ -136,15 +137,8 @@ export async function startUbootVm(image: string): Promise<UbootVm> {
   return {
     pty: /\/dev\/pts\/\d+/.exec(log)?.[0] ?? '',
     log: () => log,
-    exitedWithin: async (timeoutMs) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      });
-      const ended = await Promise.race([exited.then(() => true), timeout]);
-      clearTimeout(timer);
-      return ended;
-    },
+    exitedWithin: (timeoutMs) =>
+      waitFor(() => child.exitCode !== null || child.signalCode !== null, timeoutMs),
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGKILL');

@@ -29,6 +29,12 @@ export interface PlacedLine {
 
 const length = (text: string) => [...text].length;
 
+/** The text cut to at most `width` characters, its last one `…` when cut (Ink's truncate-end). */
+export function truncateText(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+}
+
 /** Word-wrapped lines of at most `width` characters; a word longer than that is split. */
 export function wrapText(text: string, width: number): string[] {
   const w = Math.max(1, width);
